@@ -1,0 +1,118 @@
+/**
+ * The only class commands extend. It owns `--json`, the shared flags, the mapping of errors onto exit
+ * codes (text and JSON alike), a stderr logger, and the closing of whatever a command opened.
+ */
+import {Command, Errors, Flags, type Interfaces} from '@oclif/core'
+
+import {errorMessage, isLineageError} from './core/errors.js'
+import {ExitCode} from './core/exit-codes.js'
+import {createLogger, type Logger, type LogLevel, LOG_LEVELS} from './core/logger.js'
+
+export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<
+  (typeof BaseCommand)['baseFlags'] & T['flags']
+>
+export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
+
+interface ErrorBody {
+  code: string
+  exit: number
+  message: string
+  hint?: string
+}
+
+export abstract class BaseCommand<T extends typeof Command> extends Command {
+  static override enableJsonFlag = true
+
+  static override baseFlags = {
+    config: Flags.string({
+      description: 'JSON file with settings (keys are the environment variable names, e.g. NEO4J_URI)',
+      env: 'LINEAGE_CONFIG',
+      helpGroup: 'GLOBAL',
+    }),
+    'log-level': Flags.option({
+      description: 'how much to log on stderr',
+      env: 'LINEAGE_LOG_LEVEL',
+      options: LOG_LEVELS,
+      default: 'info' as LogLevel,
+      helpGroup: 'GLOBAL',
+    })(),
+  }
+
+  protected flags!: BaseFlags<T>
+  protected args!: BaseArgs<T>
+  protected logger!: Logger
+  /** Exit status to end with after the result has been printed (verify's WARNING, retry-failed's leftovers). */
+  protected exitStatus: number = ExitCode.OK
+  private readonly cleanups: (() => Promise<void> | void)[] = []
+
+  public override async init(): Promise<void> {
+    await super.init()
+    const {args, flags} = await this.parse({
+      flags: this.ctor.flags,
+      baseFlags: (super.ctor as typeof BaseCommand).baseFlags,
+      enableJsonFlag: this.ctor.enableJsonFlag,
+      args: this.ctor.args,
+      strict: this.ctor.strict,
+    })
+    this.flags = flags as BaseFlags<T>
+    this.args = args as BaseArgs<T>
+    this.logger = createLogger({level: this.flags['log-level'], stream: process.stderr})
+  }
+
+  /** Register something to close in `finally()` (driver, database, watcher, pool), last opened first closed. */
+  protected defer(cleanup: () => Promise<void> | void): void {
+    this.cleanups.push(cleanup)
+  }
+
+  /** A short human line on stderr, also under --json (progress, warnings, what to do next). */
+  protected note(message: string): void {
+    process.stderr.write(`${message}\n`)
+  }
+
+  public override async _run<R>(): Promise<R> {
+    const result = await super._run<R>()
+    if (this.exitStatus !== ExitCode.OK) Errors.exit(this.exitStatus)
+    return result
+  }
+
+  protected override async catch(err: Error & {exitCode?: number}): Promise<unknown> {
+    if (err instanceof Errors.ExitError) throw err
+    // Parse errors arrive before init() has set the flags.
+    const flags = this.flags as BaseFlags<T> | undefined
+    const body = toErrorBody(err, flags?.['log-level'] === 'debug')
+    if (this.jsonEnabled()) {
+      this.logJson({error: body})
+      process.exitCode = body.exit
+      return
+    }
+    const text = body.hint ? `${body.message}\n${body.hint}` : body.message
+    throw new Errors.CLIError(text, {exit: body.exit, code: body.code})
+  }
+
+  protected override async finally(err: Error | undefined): Promise<unknown> {
+    for (const cleanup of this.cleanups.reverse()) {
+      try {
+        await cleanup()
+      } catch (error) {
+        process.stderr.write(`warning: cleanup failed: ${errorMessage(error)}\n`)
+      }
+    }
+    return super.finally(err)
+  }
+}
+
+/** Map any thrown value onto the uniform error body: LineageError keeps its code; parse errors are usage (64). */
+export function toErrorBody(err: unknown, withStack = false): ErrorBody {
+  if (isLineageError(err)) {
+    return {code: err.code, exit: err.exit, message: err.message, ...(err.hint ? {hint: err.hint} : {})}
+  }
+  if (err instanceof Errors.CLIError && 'parse' in err) {
+    return {code: 'E_USAGE', exit: ExitCode.USAGE, message: err.message}
+  }
+  if (err instanceof Errors.CLIError) {
+    const exit = err.oclif.exit ?? ExitCode.FAILURE
+    return {code: err.code ?? (exit === ExitCode.USAGE ? 'E_USAGE' : 'E_FAILURE'), exit, message: err.message}
+  }
+  const message = withStack && err instanceof Error && err.stack ? err.stack : errorMessage(err)
+  return {code: 'E_INTERNAL', exit: ExitCode.FAILURE, message}
+}
