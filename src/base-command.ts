@@ -82,8 +82,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     const body = toErrorBody(err, flags?.['log-level'] === 'debug')
     if (this.jsonEnabled()) {
       this.logJson({error: body})
-      process.exitCode = body.exit
-      return
+      // The body is the output; leave with its status and without oclif printing the error again.
+      Errors.exit(body.exit)
     }
     const text = body.hint ? `${body.message}\n${body.hint}` : body.message
     throw new Errors.CLIError(text, {exit: body.exit, code: body.code})
