@@ -28,7 +28,8 @@ SRC_DIR="$ROOT/test/neo4j"
 WORK="${NEO4J_TEST_DIR:-$ROOT/.neo4j-test}"
 LIB="$WORK/lib"
 CLASSES="$WORK/classes"
-STAMP="$WORK/fetch.stamp"
+LIB_STAMP="$WORK/lib.stamp"
+CLASSES_STAMP="$WORK/classes.stamp"
 STATE="$WORK/server.env"
 START_TIMEOUT="${NEO4J_TEST_START_TIMEOUT:-120}"
 STOP_GRACE="${NEO4J_TEST_STOP_GRACE:-15}"
@@ -51,26 +52,29 @@ usage() {
   exit 2
 }
 
-sha256() {
-  if command -v sha256sum >/dev/null 2>&1; then sha256sum "$@"; else shasum -a 256 "$@"; fi
+sha256() { # stdin -> hex digest
+  if command -v sha256sum >/dev/null 2>&1; then sha256sum; else shasum -a 256; fi
 }
 
 # ---------------------------------------------------------------------------------------------------------
 # fetch
 # ---------------------------------------------------------------------------------------------------------
 
-fetch_key() {
-  # Changes when the pom, the launcher or the JDK changes.
-  {
-    (cd "$SRC_DIR" && sha256 pom.xml Launcher.java)
-    "$JAVAC" -version 2>&1
-  } | sha256 | cut -c1-64
+lib_key() { sha256 <"$SRC_DIR/pom.xml" | cut -c1-64; }
+
+# Changes when the launcher, the jars or the JDK changes.
+classes_key() {
+  { sha256 <"$SRC_DIR/Launcher.java"; lib_key; "$JAVAC" -version 2>&1; } | sha256 | cut -c1-64
 }
 
-fetch_is_current() {
-  [[ -f "$STAMP" && -f "$CLASSES/Launcher.class" && -d "$LIB" ]] || return 1
-  compgen -G "$LIB/neo4j-bolt-*.jar" >/dev/null || return 1
-  [[ "$(cat "$STAMP")" == "$(fetch_key)" ]]
+lib_is_current() {
+  [[ -f "$LIB_STAMP" && -d "$LIB" ]] && compgen -G "$LIB/neo4j-bolt-*.jar" >/dev/null &&
+    [[ "$(cat "$LIB_STAMP")" == "$(lib_key)" ]]
+}
+
+classes_are_current() {
+  [[ -f "$CLASSES_STAMP" && -f "$CLASSES/Launcher.class" ]] &&
+    [[ "$(cat "$CLASSES_STAMP")" == "$(classes_key)" ]]
 }
 
 # Returns non-zero (with a message) on failure; never exits.
@@ -80,27 +84,24 @@ do_fetch() {
     command -v "$tool" >/dev/null 2>&1 || { log "'$tool' not found (needs a JDK 17+ and Maven)"; return 1; }
   done
   mkdir -p "$WORK" || return 1
-  local lockfd
-  if command -v flock >/dev/null 2>&1; then
+  local lockfd=""
+  if command -v flock >/dev/null 2>&1; then # serialise concurrent fetches
     exec {lockfd}>"$WORK/fetch.lock" || return 1
     flock "$lockfd" || return 1
   fi
+  rm -rf "$WORK"/lib.tmp.* "$WORK"/classes.tmp.* # left by an interrupted fetch (we hold the lock)
   local rc=0
-  _do_fetch_locked || rc=$?
-  if [[ -n "${lockfd:-}" ]]; then exec {lockfd}>&-; fi
+  { lib_is_current || fetch_lib; } && { classes_are_current || compile_launcher; } || rc=$?
+  if [[ -n "$lockfd" ]]; then exec {lockfd}>&-; fi
   return "$rc"
 }
 
-_do_fetch_locked() {
-  if fetch_is_current; then
-    return 0
-  fi
-  local t0=$SECONDS key tmp_lib tmp_classes
-  key=$(fetch_key) || return 1
-  log "resolving Neo4j jars (first time downloads ~120 MB) ..."
+fetch_lib() {
+  local t0=$SECONDS key tmp_lib
+  key=$(lib_key) || return 1
+  log "resolving Neo4j jars with Maven (the first time downloads ~120 MB) ..."
   tmp_lib="$WORK/lib.tmp.$$"
-  tmp_classes="$WORK/classes.tmp.$$"
-  rm -rf "$tmp_lib" "$tmp_classes"
+  rm -rf "$tmp_lib"
   if ! mvn -B -q -Dstyle.color=never -f "$SRC_DIR/pom.xml" "$DEPENDENCY_PLUGIN:copy-dependencies" \
       -DoutputDirectory="$tmp_lib" -DincludeScope=runtime >"$WORK/fetch.log" 2>&1; then
     log "Maven could not resolve the Neo4j jars; last lines of $WORK/fetch.log:"
@@ -108,19 +109,26 @@ _do_fetch_locked() {
     rm -rf "$tmp_lib"
     return 1
   fi
-  mkdir -p "$tmp_classes" || return 1
-  if ! "$JAVAC" -nowarn -d "$tmp_classes" -cp "$tmp_lib/*" "$SRC_DIR/Launcher.java" >>"$WORK/fetch.log" 2>&1; then
-    log "javac failed; last lines of $WORK/fetch.log:"
-    tail -n 30 "$WORK/fetch.log" >&2
-    rm -rf "$tmp_lib" "$tmp_classes"
-    return 1
-  fi
-  rm -rf "$LIB" "$CLASSES" || return 1
-  mv "$tmp_lib" "$LIB" && mv "$tmp_classes" "$CLASSES" || return 1
-  printf '%s\n' "$key" >"$STAMP" || return 1
+  rm -rf "$LIB" "$CLASSES_STAMP" && mv "$tmp_lib" "$LIB" || return 1
+  printf '%s\n' "$key" >"$LIB_STAMP" || return 1
   local jars=("$LIB"/*.jar) kernel=("$LIB"/neo4j-kernel-[0-9]*.jar) version
   version=${kernel[0]##*/neo4j-kernel-}
   log "fetched ${#jars[@]} jars (Neo4j ${version%.jar}) in $((SECONDS - t0))s"
+}
+
+compile_launcher() {
+  local key tmp_classes="$WORK/classes.tmp.$$"
+  key=$(classes_key) || return 1
+  rm -rf "$tmp_classes" && mkdir -p "$tmp_classes" || return 1
+  if ! "$JAVAC" -nowarn -d "$tmp_classes" -cp "$LIB/*" "$SRC_DIR/Launcher.java" >"$WORK/javac.log" 2>&1; then
+    log "javac failed:"
+    cat "$WORK/javac.log" >&2
+    rm -rf "$tmp_classes"
+    return 1
+  fi
+  rm -rf "$CLASSES" && mv "$tmp_classes" "$CLASSES" || return 1
+  printf '%s\n' "$key" >"$CLASSES_STAMP" || return 1
+  log "compiled the launcher into $CLASSES"
 }
 
 # ---------------------------------------------------------------------------------------------------------
@@ -181,7 +189,7 @@ stop_server() {
       while pid_alive "$pid" && ((SECONDS < deadline)); do sleep 0.1; done
     fi
   fi
-  wait "$pid" 2>/dev/null || true # reap, if it is our child
+  if [[ -n "$pid" ]]; then wait "$pid" 2>/dev/null || true; fi # reap, if it is our child
   safe_rm_tmp "$tmp"
 }
 
@@ -204,7 +212,9 @@ _start_once() {
   local watch=$1 tmp home out port java_opts deadline t0=$SECONDS
   port=$(free_port) || return 1
   SERVER_PORT=$port
+  SERVER_PID=""
   tmp=$(mktemp -d "${TMPDIR:-/tmp}/${TMP_PREFIX}XXXXXXXX") || return 1
+  SERVER_TMP=$tmp
   home="$tmp/home"
   out="$tmp/launcher.log"
   # shellcheck disable=SC2206
@@ -217,11 +227,10 @@ _start_once() {
     -Dio.netty.tryReflectionSetAccessible=true
     ${NEO4J_TEST_JAVA_OPTS:-}
   )
-  # stdin from /dev/null, the JVM deletes its home on shutdown, and (for `run`) exits if we die.
-  NEO4J_TEST_WATCH_PID="$watch" NEO4J_TEST_DELETE_HOME=1 NEO4J_TEST_PASSWORD="${NEO4J_TEST_PASSWORD:-}" \
+  # stdin from /dev/null; the JVM deletes its temp dir on shutdown and (for `run`) exits if we die.
+  NEO4J_TEST_WATCH_PID="$watch" NEO4J_TEST_DELETE_ON_EXIT="$tmp" NEO4J_TEST_PASSWORD="${NEO4J_TEST_PASSWORD:-}" \
     nohup "$JAVA" "${java_opts[@]}" -cp "$CLASSES:$LIB/*" Launcher "$port" "$home" </dev/null >"$out" 2>&1 &
   SERVER_PID=$!
-  SERVER_TMP=$tmp
   deadline=$((SECONDS + START_TIMEOUT))
   while :; do
     if SERVER_URI=$(grep -m1 '^NEO4J_READY ' "$out" 2>/dev/null | cut -d' ' -f2) && [[ -n "$SERVER_URI" ]]; then
@@ -289,11 +298,16 @@ cmd_start() {
     safe_rm_tmp "$NEO4J_TEST_STATE_TMP"
     rm -f "$STATE"
   fi
+  # Interrupted while starting: take the half-started server down.
+  trap 'run_cleanup; exit 130' INT
+  trap 'run_cleanup; exit 143' TERM
+  trap 'run_cleanup; exit 129' HUP
   start_server "" || die "Neo4j test server could not start"
   umask 077
   {
     printf 'NEO4J_URI=%q\nNEO4J_PID=%q\nNEO4J_TEST_TMP=%q\n' "$SERVER_URI" "$SERVER_PID" "$SERVER_TMP"
   } >"$STATE"
+  trap - INT TERM HUP
   printf 'NEO4J_URI=%s\nNEO4J_PID=%s\n' "$SERVER_URI" "$SERVER_PID"
 }
 
@@ -321,24 +335,36 @@ cmd_status() {
   fi
 }
 
-RUN_PID="" RUN_TMP=""
+SERVER_PID="" SERVER_TMP="" CMD_PID=""
 run_cleanup() {
-  if [[ -n "$RUN_PID" ]]; then
-    stop_server "$RUN_PID" "$RUN_TMP"
-    RUN_PID=""
+  # SERVER_PID/SERVER_TMP are set as soon as the JVM is spawned: this also covers a signal during start.
+  if [[ -n "$SERVER_PID" || -n "$SERVER_TMP" ]]; then
+    stop_server "$SERVER_PID" "$SERVER_TMP"
+    SERVER_PID="" SERVER_TMP=""
   fi
+}
+
+# On INT/TERM/HUP: pass a TERM on to CMD (KILL after the grace period), then exit; EXIT stops the server.
+run_on_signal() {
+  local status=$1 deadline
+  if [[ -n "$CMD_PID" ]] && kill -0 "$CMD_PID" 2>/dev/null; then
+    kill -TERM "$CMD_PID" 2>/dev/null || true
+    deadline=$((SECONDS + STOP_GRACE))
+    while pid_alive "$CMD_PID" && ((SECONDS < deadline)); do sleep 0.2; done
+    kill -KILL "$CMD_PID" 2>/dev/null || true
+  fi
+  exit "$status"
 }
 
 cmd_run() {
   [[ "${1:-}" == "--" ]] && shift
   (($# > 0)) || usage
   trap run_cleanup EXIT
-  trap 'exit 130' INT
-  trap 'exit 143' TERM
-  trap 'exit 129' HUP
+  trap 'run_on_signal 130' INT
+  trap 'run_on_signal 143' TERM
+  trap 'run_on_signal 129' HUP
   # The JVM watches this shell's pid, so even a SIGKILL of this script takes the server down.
   if start_server "$$"; then
-    RUN_PID=$SERVER_PID RUN_TMP=$SERVER_TMP
     export NEO4J_URI="$SERVER_URI"
     if [[ -n "${NEO4J_TEST_PASSWORD:-}" ]]; then
       export NEO4J_USER=neo4j NEO4J_PASSWORD="$NEO4J_TEST_PASSWORD"
@@ -358,8 +384,14 @@ cmd_run() {
     log "################################################################################"
     unset NEO4J_URI NEO4J_USER NEO4J_PASSWORD
   fi
+  # CMD runs in the background so that a signal to this script is handled at once (a foreground
+  # child would defer the traps until it exits); `<&0` keeps its stdin, which `&` would otherwise
+  # replace with /dev/null.
   local rc=0
-  "$@" || rc=$?
+  if { : <&0; } 2>/dev/null; then "$@" <&0 & else "$@" </dev/null & fi
+  CMD_PID=$!
+  wait "$CMD_PID" || rc=$?
+  CMD_PID=""
   run_cleanup
   return "$rc"
 }
