@@ -1,0 +1,41 @@
+import {Flags} from '@oclif/core'
+
+import {BaseCommand} from '../../base-command.js'
+import {
+  assertCacheHealthy,
+  cacheStats,
+  checkCache,
+  describeCacheStats,
+  resolveSettings,
+  type CacheStatsResult,
+} from '../../core/index.js'
+
+export default class CacheStats extends BaseCommand<typeof CacheStats> {
+  static override summary = 'Show the parse cache: entries, size, hit rate, parser versions'
+  static override description = `Reads the parse cache (LINEAGE_CACHE_FILE, default data/cache/parse-cache.sqlite) \
+without changing it, also while "lineage watch" runs: entries, size on disk (database and WAL), hits, misses \
+and hit rate since the cache was created or last cleared, the oldest and newest entry, and the parser versions \
+present. A missing cache is reported as "no cache yet" (exit 0). A corrupt cache exits 1 with the code \
+E_CACHE_CORRUPT; "lineage cache clear" fixes it. --check also runs SQLite's full integrity check, which reads \
+the whole file.`
+
+  static override examples = [
+    '<%= config.bin %> <%= command.id %>',
+    '<%= config.bin %> <%= command.id %> --check',
+    '<%= config.bin %> <%= command.id %> --json',
+  ]
+
+  static override flags = {
+    check: Flags.boolean({description: 'also run the integrity check; exit 1 if the file is damaged'}),
+  }
+
+  // eslint-disable-next-line @typescript-eslint/require-await -- oclif awaits run(); the cache calls are synchronous
+  public async run(): Promise<CacheStatsResult> {
+    const {cacheFile} = resolveSettings({configFile: this.flags.config})
+    const stats = cacheStats(cacheFile)
+    const check = this.flags.check && stats.status === 'ok' ? checkCache(cacheFile) : null
+    for (const line of describeCacheStats(stats, check)) this.log(line)
+    assertCacheHealthy(stats, check)
+    return {...stats, check}
+  }
+}

@@ -1,0 +1,79 @@
+import {randomBytes} from 'node:crypto'
+import {existsSync, writeFileSync} from 'node:fs'
+import {join} from 'node:path'
+
+import {runCommand} from '@oclif/test'
+import {expect} from 'chai'
+
+import {cacheStats, type ClearResult, type FileLineage, ParseCache} from '../../../src/core/index.js'
+import {tmpDir, withEnv} from '../../helpers/tmp.js'
+
+const lineage: FileLineage = {
+  path: 'a.sql',
+  dialect: 'ansi',
+  status: 'ok',
+  sources: ['raw.a'],
+  targets: ['mart.a'],
+  statements: [],
+  errors: [],
+  parserVersion: '2.0.0',
+}
+const key = (contentHash: string) => ({contentHash, parserVersion: '2.0.0', dialect: 'ansi'})
+
+describe('cache clear', () => {
+  let tmp: ReturnType<typeof tmpDir>
+  let file: string
+  const run = (argv: string) => withEnv({LINEAGE_CACHE_FILE: file}, () => runCommand(argv))
+
+  beforeEach(() => {
+    tmp = tmpDir()
+    file = join(tmp.dir, 'parse-cache.sqlite')
+  })
+  afterEach(() => {
+    tmp.remove()
+  })
+
+  it('empties the cache while a watcher holds it open, and the watcher keeps working', async () => {
+    const watcher = ParseCache.open(file)
+    try {
+      watcher.putMany(['a', 'b'].map((h) => ({key: key(h), lineage})))
+      watcher.get(key('a'))
+      watcher.flush()
+      const {stdout, error} = await run('cache clear --json')
+      expect(error).to.equal(undefined)
+      const result = JSON.parse(stdout) as ClearResult
+      expect(result).to.include({file, action: 'emptied', entries: 2, reason: null})
+      expect(cacheStats(file)).to.include({status: 'ok', entries: 0, hits: 0})
+      expect(watcher.get(key('a'))).to.equal(undefined)
+      watcher.put(key('c'), lineage)
+      expect(watcher.get(key('c'))).not.to.equal(undefined)
+      expect(cacheStats(file).entries).to.equal(1)
+    } finally {
+      watcher.close()
+    }
+  })
+
+  it('says what it removed in one line', async () => {
+    const cache = ParseCache.open(file)
+    cache.put(key('a'), lineage)
+    cache.close()
+    const {stdout, error} = await run('cache clear')
+    expect(error).to.equal(undefined)
+    expect(stdout).to.match(/^Cleared the parse cache .*: removed 1 entry, freed .*B\.$/m)
+  })
+
+  it('removes a corrupt file and recreates an empty cache, saying so', async () => {
+    writeFileSync(file, randomBytes(20_000))
+    const {stdout, error} = await run('cache clear')
+    expect(error).to.equal(undefined)
+    expect(stdout).to.match(/was damaged \(file is not a database.*\); removed it .* and created an empty one/)
+    expect(cacheStats(file)).to.include({status: 'ok', entries: 0})
+  })
+
+  it('has nothing to do without a cache file, and does not create one', async () => {
+    const {stdout, error} = await run('cache clear --json')
+    expect(error).to.equal(undefined)
+    expect(JSON.parse(stdout)).to.include({action: 'missing', entries: 0})
+    expect(existsSync(file)).to.equal(false)
+  })
+})
