@@ -1,0 +1,116 @@
+import {Args, Flags} from '@oclif/core'
+
+import {BaseCommand} from '../base-command.js'
+import {ExitCode} from '../core/exit-codes.js'
+import type {RunSummary} from '../core/service.js'
+
+export type WatchResult = Omit<RunSummary, 'stats'> & {reconciled: number; cacheHits: number; transactions: number}
+
+export default class Watch extends BaseCommand<typeof Watch> {
+  static override summary = 'Run the ingestion service: watch a folder of SQL files and record their lineage'
+  static override description = `Watches RAW for SQL files, extracts table and column lineage from each, writes \
+OUT/<path>.lineage.json and, when NEO4J_URI is set, the lineage graph to Neo4j. At start it reconciles: files \
+that changed or appeared while it was down are ingested, files that vanished are retracted. Feature flags \
+(FEATURE_*) and operator overrides ("lineage rollback", "lineage flags") apply while it runs, within about a \
+second. Metrics and /healthz are served on METRICS_PORT. SIGTERM or SIGINT stops it cleanly after the batch in \
+flight; a second signal exits at once.`
+
+  static override examples = [
+    {
+      description: 'Watch the default folders (data/raw to data/output)',
+      command: '<%= config.bin %> <%= command.id %>',
+    },
+    {
+      description: 'Watch with the graph on',
+      command:
+        'NEO4J_URI=bolt://127.0.0.1:7687 NEO4J_PASSWORD_FILE=/run/secrets/neo4j <%= config.bin %> <%= command.id %> ./data/raw ./data/output',
+    },
+    {
+      description: 'Ingest a folder once and exit (batch jobs)',
+      command: '<%= config.bin %> <%= command.id %> ./sql ./lineage-out --once --json',
+    },
+  ]
+
+  static override args = {
+    raw: Args.string({description: 'folder of SQL files to watch (LINEAGE_RAW_DIR, default data/raw)'}),
+    out: Args.string({description: 'folder for the lineage JSON files (LINEAGE_OUT_DIR, default data/output)'}),
+  }
+
+  static override flags = {
+    once: Flags.boolean({description: 'ingest the folder as it is, print a summary and exit'}),
+    poll: Flags.boolean({
+      description: 'poll the folder instead of using inotify (network file systems)',
+      env: 'LINEAGE_POLL',
+    }),
+    reingest: Flags.boolean({description: 'ingest every file again, ignoring what the ledger says is done'}),
+    dialect: Flags.string({description: 'SQL dialect of the files (sqlfluff names: ansi, postgres, mysql, tsql, ...)'}),
+    workers: Flags.integer({description: 'parse workers (INGEST_WORKERS)', min: 1}),
+    'settle-ms': Flags.integer({
+      description: 'how long a file size must stay unchanged before it is read',
+      default: 300,
+      min: 0,
+      env: 'LINEAGE_SETTLE_MS',
+    }),
+    'metrics-port': Flags.integer({
+      description: 'port for /metrics and /healthz (METRICS_PORT; 0 picks a free one)',
+      min: 0,
+      max: 65_535,
+    }),
+  }
+
+  public async run(): Promise<WatchResult> {
+    const {startService} = await import('../core/service.js')
+    const {args, flags} = this
+    const service = await startService({
+      settings: {
+        configFile: flags.config,
+        flags: {
+          LINEAGE_RAW_DIR: args.raw,
+          LINEAGE_OUT_DIR: args.out,
+          LINEAGE_DIALECT: flags.dialect,
+          INGEST_WORKERS: flags.workers,
+          METRICS_PORT: flags['metrics-port'],
+        },
+      },
+      once: flags.once,
+      poll: flags.poll,
+      reingest: flags.reingest,
+      settleMs: flags['settle-ms'],
+      logLevel: flags['log-level'],
+      stream: process.stderr,
+    })
+    this.defer(async () => {
+      await service.stop()
+    })
+    let signals = 0
+    const onSignal = (signal: NodeJS.Signals): void => {
+      signals++
+      if (signals > 1) process.exit(ExitCode.INTERRUPTED)
+      this.note(`${signal} received: finishing the batch in flight (send it again to exit at once)`)
+      void service.stop()
+    }
+    process.on('SIGTERM', onSignal)
+    process.on('SIGINT', onSignal)
+    const progress =
+      flags.once && process.stderr.isTTY
+        ? setInterval(() => {
+            process.stderr.write(`\ringested ${service.stats.files} of ${service.reconciled} file(s)…`)
+          }, 250)
+        : undefined
+    const summary = await service.done
+    if (progress) {
+      clearInterval(progress)
+      process.stderr.write('\n')
+    }
+    process.off('SIGTERM', onSignal)
+    process.off('SIGINT', onSignal)
+    const {stats, ...rest} = summary
+    this.log(
+      `${rest.files} file(s), ${rest.statements} statement(s), ${rest.failed} failed, ${rest.unchanged} unchanged, ` +
+        `${rest.removed} removed in ${rest.seconds.toFixed(1)} s` +
+        (rest.graphFailures > 0 ? `; ${rest.graphFailures} graph write(s) kept for "lineage retry-failed"` : ''),
+    )
+    if (flags.once && (rest.failed > 0 || rest.graphFailures > 0)) this.exitStatus = ExitCode.FAILURE
+    return {...rest, reconciled: service.reconciled, cacheHits: stats.cacheHits, transactions: stats.transactions}
+  }
+}

@@ -1,0 +1,139 @@
+/**
+ * The Batcher turns file events into batches (FEATURE_BATCHING).
+ *
+ * On: events are deduplicated by path (the last one wins, so an unlink followed by an add of the same path
+ * is one change), and a batch is ready when BATCH_SIZE_THRESHOLD paths are pending or when the debounce
+ * window that opened with the oldest pending event has ended. Off: every event goes through at once, one at
+ * a time, in arrival order, without deduplication (the runbook's baseline).
+ *
+ * Switching it off flushes what is pending first. The consumer pulls with `next()`; `close()` wakes it.
+ */
+
+export type FileOp = 'upsert' | 'remove'
+
+export interface FileEvent {
+  op: FileOp
+  relPath: string
+  /** When the event was seen (ms, the batcher's clock): the start of its end-to-end latency. */
+  at: number
+}
+
+export interface BatcherOptions {
+  enabled: boolean
+  batchSize: number
+  debounceMs: number
+  now?: () => number
+}
+
+export class Batcher {
+  private readonly pending = new Map<string, FileEvent>()
+  private readonly fifo: FileEvent[] = []
+  private windowStart: number | undefined
+  private waiter: (() => void) | undefined
+  private timer: NodeJS.Timeout | undefined
+  private closed = false
+  private readonly now: () => number
+
+  constructor(private options: BatcherOptions) {
+    this.now = options.now ?? (() => performance.now())
+  }
+
+  /** Events waiting to be taken. */
+  get size(): number {
+    return this.pending.size + this.fifo.length
+  }
+
+  get isClosed(): boolean {
+    return this.closed
+  }
+
+  push(op: FileOp, relPath: string): void {
+    if (this.closed) return
+    const event: FileEvent = {op, relPath, at: this.now()}
+    if (!this.options.enabled) {
+      this.fifo.push(event)
+    } else {
+      const previous = this.pending.get(relPath)
+      // Keep the first sighting's time so latency counts from when the path first became dirty.
+      if (previous) this.pending.delete(relPath)
+      this.pending.set(relPath, previous ? {...event, at: previous.at} : event)
+      this.windowStart ??= event.at
+    }
+    this.wake()
+  }
+
+  /** Change batching live. Turning it off moves what is pending to the front of the one-by-one queue. */
+  configure(options: Omit<BatcherOptions, 'now'>): void {
+    const wasEnabled = this.options.enabled
+    this.options = {...options, now: this.now}
+    if (wasEnabled && !options.enabled) {
+      this.fifo.unshift(...this.pending.values())
+      this.pending.clear()
+      this.windowStart = undefined
+    }
+    this.wake()
+  }
+
+  /** Take everything pending at once (shutdown, tests). */
+  drain(): FileEvent[] {
+    const all = [...this.fifo, ...this.pending.values()]
+    this.fifo.length = 0
+    this.pending.clear()
+    this.windowStart = undefined
+    return all
+  }
+
+  /** The next batch, waiting until one is ready; an empty array once closed and drained. */
+  async next(): Promise<FileEvent[]> {
+    for (;;) {
+      const batch = this.take()
+      if (batch.length > 0) return batch
+      if (this.closed) return []
+      await new Promise<void>((resolve) => {
+        this.waiter = resolve
+        this.arm()
+      })
+    }
+  }
+
+  close(): void {
+    this.closed = true
+    this.wake()
+  }
+
+  private take(): FileEvent[] {
+    if (this.fifo.length > 0) return this.fifo.splice(0, 1)
+    if (this.pending.size === 0) return []
+    const full = this.pending.size >= this.options.batchSize
+    const windowOver = this.windowStart !== undefined && this.now() - this.windowStart >= this.options.debounceMs
+    if (!full && !windowOver && !this.closed) return []
+    const batch: FileEvent[] = []
+    for (const [path, event] of this.pending) {
+      batch.push(event)
+      this.pending.delete(path)
+      if (batch.length >= this.options.batchSize) break
+    }
+    // What remains opens a new window; its events have already waited, so count from the oldest.
+    this.windowStart = this.pending.size > 0 ? Math.min(...[...this.pending.values()].map((e) => e.at)) : undefined
+    return batch
+  }
+
+  private arm(): void {
+    if (this.timer) clearTimeout(this.timer)
+    this.timer = undefined
+    if (this.windowStart === undefined) return
+    const wait = Math.max(0, this.windowStart + this.options.debounceMs - this.now())
+    this.timer = setTimeout(() => {
+      this.timer = undefined
+      this.wake()
+    }, wait)
+  }
+
+  private wake(): void {
+    const waiter = this.waiter
+    this.waiter = undefined
+    if (this.timer) clearTimeout(this.timer)
+    this.timer = undefined
+    waiter?.()
+  }
+}

@@ -1,0 +1,37 @@
+/**
+ * Small file-system helpers shared by the core: atomic writes (temp file + fsync + rename, so a reader or
+ * a crash never sees half a file) and content hashing.
+ */
+import {createHash, randomBytes} from 'node:crypto'
+import {closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync} from 'node:fs'
+import {dirname} from 'node:path'
+
+export function sha256(data: Buffer | string): string {
+  return createHash('sha256').update(data).digest('hex')
+}
+
+/** Write a file so that it is either the old or the new content, never a mix, even after a crash. */
+export function writeFileAtomic(file: string, data: string | Buffer, options: {fsync?: boolean} = {}): void {
+  mkdirSync(dirname(file), {recursive: true})
+  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
+  const fd = openSync(tmp, 'w')
+  try {
+    writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data)
+    if (options.fsync !== false) fsyncSync(fd)
+  } finally {
+    closeSync(fd)
+  }
+  try {
+    renameSync(tmp, file)
+  } catch (error) {
+    rmSync(tmp, {force: true})
+    throw error
+  }
+}
+
+/** True when `child` is `parent` or inside it (both absolute, normalised). */
+export function isInside(parent: string, child: string): boolean {
+  if (child === parent) return true
+  const prefix = parent.endsWith('/') ? parent : `${parent}/`
+  return child.startsWith(prefix)
+}
