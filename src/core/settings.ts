@@ -10,6 +10,7 @@ import {readFileSync} from 'node:fs'
 import {resolve} from 'node:path'
 
 import {configError} from './errors.js'
+import {type FlagState, loadFlagState, overrideValues} from './flag-state.js'
 
 export const FEATURES = ['parse-cache', 'batching', 'neo4j-batch', 'parallel', 'metrics'] as const
 export type Feature = (typeof FEATURES)[number]
@@ -146,6 +147,12 @@ export const SETTINGS: readonly SettingSpec[] = [
     description: 'where the service runs, for rollback --restart',
   },
   {key: 'LINEAGE_SYSTEMD_UNIT', kind: 'string', default: 'lineage-ingestion.service', description: 'systemd unit'},
+  {
+    key: 'LINEAGE_SYSTEMD_DROPIN_DIR',
+    kind: 'path',
+    default: '/etc/systemd/system',
+    description: 'where systemd drop-ins are written',
+  },
   {key: 'LINEAGE_COMPOSE_SERVICE', kind: 'string', default: 'ingestion', description: 'docker compose service'},
   {key: 'LINEAGE_COMPOSE_FILE', kind: 'path', default: undefined, description: 'docker compose file'},
   {key: 'LINEAGE_COMPOSE_ENV_FILE', kind: 'path', default: 'lineage-flags.env', description: 'env file for compose'},
@@ -203,6 +210,7 @@ export interface Settings {
 export interface ServiceManagerSettings {
   kind: 'none' | 'systemd' | 'compose' | 'kubernetes'
   systemdUnit: string
+  systemdDropInDir: string
   composeService: string
   composeFile: string | undefined
   composeEnvFile: string
@@ -353,6 +361,7 @@ export function resolveSettings(input: SettingsInput = {}): Settings {
     serviceManager: {
       kind: str('LINEAGE_SERVICE_MANAGER') as ServiceManagerSettings['kind'],
       systemdUnit: str('LINEAGE_SYSTEMD_UNIT'),
+      systemdDropInDir: str('LINEAGE_SYSTEMD_DROPIN_DIR'),
       composeService: str('LINEAGE_COMPOSE_SERVICE'),
       composeFile: byKey.get('LINEAGE_COMPOSE_FILE') as string | undefined,
       composeEnvFile: str('LINEAGE_COMPOSE_ENV_FILE'),
@@ -374,4 +383,12 @@ function resolvePassword(byKey: Map<string, SettingValue | undefined>, errors: s
     errors.push(`NEO4J_PASSWORD_FILE=${file} cannot be read: ${(error as NodeJS.ErrnoException).code ?? 'error'}`)
     return ''
   }
+}
+
+/** Settings with the operator overrides of the state folder applied (the folder is itself a setting). */
+export function loadSettings(input: SettingsInput = {}): {settings: Settings; state: FlagState} {
+  const first = resolveSettings(input)
+  const state = loadFlagState(first.stateDir)
+  if (Object.keys(state.overrides).length === 0) return {settings: first, state}
+  return {settings: resolveSettings({...input, overrides: overrideValues(state)}), state}
 }

@@ -1,0 +1,23 @@
+import {BaseCommand} from '../../base-command.js'
+import {rollbackRestore} from '../../core/rollback.js'
+import {changeFlags, finishFlagChange, type FlagChangeOutput} from '../../ui/flag-change.js'
+
+export default class RollbackRestore extends BaseCommand<typeof RollbackRestore> {
+  static override summary = 'Undo the active rollback: put back the flags as they were before it'
+  static override description = `Restores the operator overrides that were in place before the active rollback \
+(emergency or gradual) began, and records it in the audit log. Without an active rollback it changes nothing. To \
+re-enable one feature at a time instead, use "lineage flags enable FEATURE" in the order parse-cache, batching, \
+neo4j-batch, parallel.`
+
+  static override examples = ['<%= config.bin %> <%= command.id %> --reason "fix deployed"']
+
+  static override flags = {...changeFlags}
+
+  public async run(): Promise<FlagChangeOutput> {
+    const input = {configFile: this.flags.config}
+    const change = rollbackRestore({settings: input, reason: this.flags.reason, dryRun: this.flags['dry-run']})
+    return finishFlagChange(change, input, this.flags.restart, (l) => {
+      this.log(l)
+    })
+  }
+}
