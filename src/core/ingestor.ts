@@ -88,6 +88,8 @@ export function emptyStats(): IngestStats {
 
 export class Ingestor {
   readonly stats: IngestStats = emptyStats()
+  /** Why the last graph write failed, until one succeeds again (for /healthz). */
+  graphProblem: string | undefined
   /** The last failure logged per path, so a file that keeps failing the same way is logged once. */
   private readonly lastFailure = new Map<string, string>()
   private inFlightParses = 0
@@ -193,7 +195,8 @@ export class Ingestor {
       relPath: e.relPath,
       dialect: this.config.dialect,
       maxBytes: this.config.maxFileBytes,
-      deadlineMs: this.config.parseTimeoutMs,
+      // The soft deadline lets a long multi-statement file keep what it parsed before the hard limit hits.
+      deadlineMs: Math.round(this.config.parseTimeoutMs * 0.8),
       knownHash:
         ledgerRows.get(e.relPath)?.graph === 'written' || !this.deps.graphConfigured
           ? ledgerRows.get(e.relPath)?.contentHash
@@ -297,6 +300,8 @@ export class Ingestor {
     }
     this.stats.transactions += transactions
     this.stats.graphFailures += failures.length
+    this.graphProblem =
+      failures.length > 0 ? `graph writes failing: ${failures[0]?.error ?? 'unknown error'}` : undefined
     this.deps.metrics()?.graphWrite((this.now() - started) / 1000, transactions, failures.length)
     if (failures.length === 0) return outcome
     try {

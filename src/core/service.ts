@@ -293,6 +293,7 @@ class Service implements ServiceHandle {
     }
     this.pool ??= new WorkerPool({
       size: s.workers,
+      dialect: s.dialect,
       timeoutMs: s.parseTimeoutMs,
       workerMaxMb: s.workerMaxMb,
       cacheFile: s.cacheFile,
@@ -383,6 +384,7 @@ class Service implements ServiceHandle {
   private health(): Health {
     const problems: string[] = []
     if (this.graphDown) problems.push(`Neo4j unreachable: ${this.graphDown}`)
+    else if (this.ingestor.graphProblem) problems.push(`Neo4j: ${this.ingestor.graphProblem}`)
     if (this.fatal) problems.push(this.fatal.message)
     return {
       status: this.stopping ? 'stopping' : problems.length > 0 ? 'degraded' : 'ok',

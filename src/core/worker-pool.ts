@@ -16,6 +16,7 @@ import type {WorkerInit, WorkerMessage, WorkerRequest} from './parse-worker.js'
 
 export interface PoolOptions {
   size: number
+  dialect: string
   timeoutMs: number
   workerMaxMb: number
   cacheFile: string
@@ -39,6 +40,8 @@ interface Slot {
   lastError: string | undefined
   /** Set when the pool itself ends the worker (timeout, close), so its exit is not a crash. */
   retiring: boolean
+  /** The worker has loaded its grammar and takes tasks. */
+  ready: boolean
 }
 
 // Under tsx (tests, bin/dev.js) this module is TypeScript, and so is the worker next to it. Workers do not
@@ -52,6 +55,8 @@ export class WorkerPool {
   private readonly queue: Job[] = []
   private nextId = 1
   private closed = false
+  /** Workers that died before becoming ready, in a row: respawning slows down so a broken setup cannot spin. */
+  private startupFailures = 0
   restarts = 0
 
   constructor(private readonly options: PoolOptions) {
@@ -76,13 +81,13 @@ export class WorkerPool {
   }
 
   private spawn(): Slot {
-    const init: WorkerInit = {cacheFile: this.options.cacheFile}
+    const init: WorkerInit = {cacheFile: this.options.cacheFile, dialect: this.options.dialect}
     const worker = new Worker(FROM_SOURCE ? TSX_BOOTSTRAP : WORKER_URL, {
       eval: FROM_SOURCE,
       workerData: init,
       resourceLimits: {maxOldGenerationSizeMb: this.options.workerMaxMb},
     })
-    const slot: Slot = {worker, job: undefined, timer: undefined, lastError: undefined, retiring: false}
+    const slot: Slot = {worker, job: undefined, timer: undefined, lastError: undefined, retiring: false, ready: false}
     worker.on('message', (message: WorkerMessage) => {
       this.onMessage(slot, message)
     })
@@ -105,6 +110,12 @@ export class WorkerPool {
       this.options.logger[message.level](message.message)
       return
     }
+    if (message.type === 'ready') {
+      slot.ready = true
+      this.startupFailures = 0
+      this.dispatch()
+      return
+    }
     if (message.type === 'cache-corrupt') {
       this.options.onCacheCorrupt?.(message.reason)
       return
@@ -119,7 +130,6 @@ export class WorkerPool {
     if (slot.timer) clearTimeout(slot.timer)
     slot.timer = undefined
     slot.job = undefined
-    if (!slot.retiring) slot.worker.unref()
     job?.resolve(result)
     this.dispatch()
   }
@@ -141,7 +151,18 @@ export class WorkerPool {
       this.options.onRestart?.(reason)
       this.options.logger.warn(`parse worker replaced: ${reason}`)
     }
-    this.slots[index] = this.spawn()
+    if (!slot.ready) this.startupFailures++
+    const delay = Math.min(5000, this.startupFailures === 0 ? 0 : 100 * 2 ** this.startupFailures)
+    if (delay === 0) this.slots[index] = this.spawn()
+    else {
+      // Keep the slot (not ready, so it takes no task) until the replacement starts.
+      slot.retiring = true
+      setTimeout(() => {
+        const at = this.slots.indexOf(slot)
+        if (at !== -1 && !this.closed) this.slots[at] = this.spawn()
+        this.dispatch()
+      }, delay).unref()
+    }
     if (job) {
       if (job.attempts < 2) {
         this.queue.unshift(job)
@@ -154,18 +175,22 @@ export class WorkerPool {
 
   private dispatch(): void {
     for (const slot of this.slots) {
-      if (this.queue.length === 0) return
-      if (slot.job || slot.retiring) continue
+      if (this.queue.length === 0) break
+      if (slot.job || slot.retiring || !slot.ready) continue
       const job = this.queue.shift()
-      if (!job) return
+      if (!job) break
       job.attempts++
       slot.job = job
-      slot.worker.ref()
       slot.timer = setTimeout(() => {
         this.onTimeout(slot, job)
       }, this.options.timeoutMs)
       const request: WorkerRequest = {id: job.id, task: job.task, useCache: job.useCache}
       slot.worker.postMessage(request)
+    }
+    // Workers keep the process alive only while there is work; an idle pool must not hold `watch --once` open.
+    for (const slot of this.slots) {
+      if (slot.job || this.queue.length > 0) slot.worker.ref()
+      else slot.worker.unref()
     }
   }
 

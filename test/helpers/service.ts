@@ -1,0 +1,76 @@
+import {mkdirSync, writeFileSync} from 'node:fs'
+import {dirname, join} from 'node:path'
+
+import {startService, type ServiceHandle, type ServiceOptions} from '../../src/core/service.js'
+
+/** Poll until `check` holds, or fail with `what` after `timeoutMs`. */
+export async function waitFor(
+  what: string,
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 15_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    if (await check()) return
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 50))
+  }
+}
+
+export function writeSql(root: string, rel: string, sql: string): void {
+  const file = join(root, rel)
+  mkdirSync(dirname(file), {recursive: true})
+  writeFileSync(file, sql)
+}
+
+/** The environment of one isolated service: its own folders under `dir`, metrics on a free port. */
+export function serviceEnv(dir: string, extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {
+    LINEAGE_RAW_DIR: join(dir, 'raw'),
+    LINEAGE_OUT_DIR: join(dir, 'out'),
+    LINEAGE_STATE_DIR: join(dir, 'state'),
+    LINEAGE_CACHE_FILE: join(dir, 'cache', 'parse-cache.sqlite'),
+    LINEAGE_FAILED_FILE: join(dir, 'failed_ingestion.jsonl'),
+    LINEAGE_LOG_FILE: join(dir, 'logs', 'ingestion.log'),
+    METRICS_PORT: '0',
+    METRICS_HOST: '127.0.0.1',
+    DEBOUNCE_WINDOW_SECONDS: '0.2',
+    INGEST_WORKERS: '2',
+  }
+  for (const [k, v] of Object.entries(extra)) {
+    if (v === undefined) delete env[k]
+    else env[k] = v
+  }
+  mkdirSync(env.LINEAGE_RAW_DIR!, {recursive: true})
+  return env
+}
+
+export const ALL_OFF = {
+  FEATURE_PARSE_CACHE: 'false',
+  FEATURE_BATCHING: 'false',
+  FEATURE_NEO4J_BATCH: 'false',
+  FEATURE_PARALLEL: 'false',
+  FEATURE_METRICS: 'false',
+}
+
+export async function runService(
+  env: NodeJS.ProcessEnv,
+  options: Partial<Omit<ServiceOptions, 'settings'>> = {},
+): Promise<ServiceHandle> {
+  return startService({
+    settings: {env},
+    once: false,
+    poll: false,
+    settleMs: 50,
+    reingest: false,
+    logLevel: 'error',
+    flagPollMs: 100,
+    ...options,
+  })
+}
+
+/** Ingest the folder once, as `lineage watch --once` does. */
+export async function ingestOnce(env: NodeJS.ProcessEnv, options: Partial<Omit<ServiceOptions, 'settings'>> = {}) {
+  const service = await runService(env, {...options, once: true})
+  return service.done
+}
