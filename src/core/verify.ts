@@ -261,9 +261,10 @@ async function checkCanary(ctx: Ctx): Promise<Outcome> {
     // The service retracts it from the graph and removes its output when it sees the deletion; wait for that,
     // and remove the output ourselves if it does not come in time.
     const g = graph
-    await waitUntil(ctx, async () => !existsSync(out) && (g ? (await g.fileStates([rel])).get(rel)?.exists !== true : true)).catch(
-      () => false,
-    )
+    await waitUntil(
+      ctx,
+      async () => !existsSync(out) && (g ? (await g.fileStates([rel])).get(rel)?.exists !== true : true),
+    ).catch(() => false)
     rmSync(out, {force: true})
     await graph?.close()
   }
