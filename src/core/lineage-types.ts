@@ -41,12 +41,18 @@ export interface StatementLineage {
   /** Tables this statement drops, and renames it performs, so file-level lineage can apply them. */
   drops?: string[]
   renames?: {from: string; to: string}[]
-  /** Which grammar produced the result ('mysql', 'postgresql', ...), or 'fallback' for the token scan. */
+  /**
+   * Which grammar produced the result ('mysql', 'postgresql', ...), 'keywords' for fixed-form statements
+   * read from their keywords (DROP, RENAME, COPY, SET, ...), or 'fallback' for the token scan.
+   */
   grammar: string | null
   status: StatementStatus
   error: LineageIssue | null
   /** Non-fatal notes: unrendered placeholders, unresolved columns, a grammar skipped as too complex. */
   warnings?: string[]
+  /** File or URI locations read or written (COPY, UNLOAD, INSERT OVERWRITE DIRECTORY, Spark `parquet.\`/p\``): not tables. */
+  sourcePaths?: string[]
+  targetPaths?: string[]
 }
 
 export type FileStatus = 'ok' | 'partial' | 'failed'
@@ -60,8 +66,12 @@ export interface FileLineage {
   sources: string[]
   /** Tables the file writes that nothing in it reads afterwards (temporary tables collapse). */
   targets: string[]
+  /** Column lineage of the whole file: written columns followed through the file to those it ends with. */
+  columns?: ColumnLineage[]
   statements: StatementLineage[]
   errors: LineageIssue[]
   /** The extractor version that produced this; part of the parse cache key. */
   parserVersion: string
+  /** Non-fatal notes about the whole file (template tags removed, no statements found). */
+  warnings?: string[]
 }

@@ -1,0 +1,129 @@
+/**
+ * What `lineage parse` does, as a library call: read each file, build the schema catalogue (column
+ * definitions of every CREATE TABLE in all the files given, then the `--schema` file on top), and
+ * extract each file with it. A file that cannot be read gets a failed FileLineage (E_FILE_READ) and the
+ * others go on. Throws only for usage errors (bad `--var`, unknown dialect: exit 64) and a bad schema
+ * file (exit 78), before any file is parsed.
+ */
+import {readFileSync} from 'node:fs'
+
+import {configError, errorMessage, usageError} from '../errors.js'
+import type {FileLineage} from '../lineage-types.js'
+import {dialectInfo} from './dialects.js'
+import {extractLineage, fileFailure} from './extract.js'
+import {tokenize} from './lexer.js'
+import {SchemaIndex, parseSchemaCatalogue, type SchemaCatalogue} from './schema.js'
+import {extractCreateTable} from './special.js'
+import {classify} from './classify.js'
+import {splitStatements} from './splitter.js'
+import {renderTemplate} from './template.js'
+import {decodeSqlBuffer} from './text-guard.js'
+
+export interface ParseFilesOptions {
+  dialect: string
+  vars?: Record<string, string>
+  schema?: SchemaCatalogue
+  maxBytes?: number
+  deadlineMs?: number
+  /** Injected for tests; defaults to fs.readFileSync. */
+  readFile?: (path: string) => Buffer
+}
+
+export interface ParseFilesResult {
+  files: FileLineage[]
+}
+
+/** `k=v` pairs from repeated `--var` flags; a usage error names the first malformed one. */
+export function parseVarFlags(pairs: readonly string[] = []): Record<string, string> {
+  const vars: Record<string, string> = {}
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=')
+    const key = eq > 0 ? pair.slice(0, eq).trim() : ''
+    if (!/^[A-Za-z_][\w.:-]*$/.test(key)) {
+      throw usageError(`bad --var "${pair}": expected name=value`, 'Example: --var run_date=2024-06-30')
+    }
+    vars[key] = pair.slice(eq + 1)
+  }
+  return vars
+}
+
+/** Read and validate a `--schema` catalogue file (configuration error, exit 78, when unusable). */
+export function readSchemaFile(path: string, read: (p: string) => Buffer = readFileSync): SchemaCatalogue {
+  let json: unknown
+  try {
+    json = JSON.parse(read(path).toString('utf8'))
+  } catch (error) {
+    throw configError(`cannot read schema catalogue ${path}: ${errorMessage(error)}`)
+  }
+  return parseSchemaCatalogue(json)
+}
+
+/** Column definitions of the CREATE TABLE statements in `sql` (a cheap pass: no grammar runs). */
+export function collectTableDefinitions(
+  sql: string,
+  options: {dialect: string; vars?: Record<string, string>},
+): SchemaCatalogue {
+  const dialect = dialectInfo(options.dialect)
+  const text = renderTemplate(sql, options.vars ?? {}, dialect.lex).text
+  const out: SchemaCatalogue = {}
+  for (const span of splitStatements(text, tokenize(text, dialect.lex), dialect.family)) {
+    const stmt = text.slice(span.start, span.end)
+    const tokens = tokenize(stmt, dialect.lex)
+    const c = classify(tokens)
+    if (c.route !== 'ddl') continue
+    for (const d of extractCreateTable(stmt, tokens, c.at).defines) out[d.table] = d.columns
+  }
+  return out
+}
+
+/** Parse files as `lineage parse` does. */
+export function parseSqlFiles(paths: readonly string[], options: ParseFilesOptions): ParseFilesResult {
+  dialectInfo(options.dialect) // a usage error before any work
+  const read = options.readFile ?? readFileSync
+  const texts = paths.map((path) => readText(path, read, options))
+  const definitions = new SchemaIndex()
+  for (const t of texts) {
+    if (typeof t === 'string')
+      for (const [table, cols] of Object.entries(collectTableDefinitions(t, options))) definitions.add(table, cols)
+  }
+  const schema = {...definitions.toCatalogue(), ...options.schema}
+  const files = texts.map((t, i) => {
+    if (typeof t !== 'string') return t
+    const path = paths[i] ?? ''
+    return extractLineage(t, {...extractOptions(options), path, schema})
+  })
+  return {files}
+}
+
+function extractOptions(o: ParseFilesOptions): {
+  dialect: string
+  vars?: Record<string, string>
+  maxBytes?: number
+  deadlineMs?: number
+} {
+  return {
+    dialect: o.dialect,
+    ...(o.vars ? {vars: o.vars} : {}),
+    ...(o.maxBytes !== undefined ? {maxBytes: o.maxBytes} : {}),
+    ...(o.deadlineMs !== undefined ? {deadlineMs: o.deadlineMs} : {}),
+  }
+}
+
+/** The file's text, or the failed FileLineage that reports why it has none. */
+function readText(path: string, read: (p: string) => Buffer, o: ParseFilesOptions): string | FileLineage {
+  let content: Buffer
+  try {
+    content = read(path)
+  } catch (error) {
+    return fileFailure({path, dialect: o.dialect}, 'E_FILE_READ', `cannot read ${path}: ${errorMessage(error)}`)
+  }
+  if (o.maxBytes !== undefined && content.length > o.maxBytes) {
+    return fileFailure(
+      {path, dialect: o.dialect},
+      'E_FILE_TOO_LARGE',
+      `file is ${content.length} bytes, over the ${o.maxBytes}-byte limit`,
+    )
+  }
+  const decoded = decodeSqlBuffer(content)
+  return decoded.ok ? decoded.text : fileFailure({path, dialect: o.dialect}, 'E_NOT_TEXT', decoded.message)
+}

@@ -1,0 +1,119 @@
+import {runCommand} from '@oclif/test'
+import {expect} from 'chai'
+
+import type {FileLineage} from '../../src/core/index.js'
+import {withEnv} from '../helpers/tmp.js'
+
+const fixture = (name: string): string => new URL(`../fixtures/sql/${name}`, import.meta.url).pathname
+
+interface Output {
+  files: FileLineage[]
+}
+
+describe('parse', () => {
+  it('prints the lineage of a file as JSON and exits 0 when it parsed completely', async () => {
+    const {stdout, error} = await runCommand(['parse', fixture('etl.sql'), '--json'])
+    expect(error).to.equal(undefined)
+    const [file] = (JSON.parse(stdout) as Output).files
+    expect(file).to.deep.include({
+      path: fixture('etl.sql'),
+      dialect: 'ansi',
+      status: 'ok',
+      sources: ['raw.orders'],
+      targets: ['mart.customer_totals'],
+      errors: [],
+    })
+    expect(file?.statements.map((s) => [s.index, s.kind, s.line, s.sources, s.targets, s.error])).to.deep.equal([
+      [0, 'CREATE TABLE AS', 2, ['raw.orders'], ['staging.orders_tmp'], null],
+      [1, 'INSERT', 7, ['staging.orders_tmp'], ['mart.customer_totals'], null],
+      [2, 'DROP TABLE', 12, [], [], null],
+    ])
+    expect(file?.statements[1]?.columns).to.deep.equal([
+      {target: 'mart.customer_totals.customer_id', sources: ['staging.orders_tmp.customer_id']},
+      {target: 'mart.customer_totals.total', sources: ['staging.orders_tmp.amount']},
+    ])
+  })
+
+  it('exits 1 for a partial file and still prints the result, errors with file:line:col', async () => {
+    const {stdout, error} = await runCommand(['parse', fixture('broken.sql'), '--json'])
+    expect(error?.oclif?.exit).to.equal(1)
+    const [file] = (JSON.parse(stdout) as Output).files
+    expect(file?.status).to.equal('partial')
+    expect(file?.sources).to.deep.equal(['raw.b'])
+    expect(file?.errors.map((e) => [e.code, e.line])).to.deep.equal([
+      ['E_PARSE', 2],
+      ['E_TEMPLATE', 3],
+    ])
+  })
+
+  it('substitutes --var values', async () => {
+    const {stdout, error} = await runCommand(['parse', fixture('broken.sql'), '--var', 'source_table=raw.d', '--json'])
+    expect(error?.oclif?.exit).to.equal(1)
+    expect((JSON.parse(stdout) as Output).files[0]?.sources).to.deep.equal(['raw.b', 'raw.d'])
+  })
+
+  it('prints a readable table without colour codes when stdout is not a terminal', async () => {
+    const {stdout, stderr, error} = await runCommand(['parse', fixture('etl.sql'), fixture('broken.sql')])
+    expect(error?.oclif?.exit).to.equal(1)
+    expect(stdout).to.contain(`${fixture('etl.sql')} (ansi): ok, 3 statements`)
+    expect(stdout).to.match(/│ # +│ line +│ kind +│ reads +│ writes +│ columns +│ status +│/)
+    expect(stdout).to.match(/│ 2 +│ 7 +│ INSERT +│ staging.orders_tmp +│ mart.customer_totals +│ 2 +│ ok \(mysql\) +│/)
+    expect(stdout).to.contain(`${fixture('broken.sql')}:2:7: E_PARSE: syntax error`)
+    expect(stdout).to.contain('    SELEC x + y;')
+    expect(stdout).not.to.contain('\u001b[')
+    expect(stderr).to.contain('unrendered template placeholder "${source_table}"')
+  })
+
+  it('uses the --schema catalogue to expand SELECT *', async () => {
+    const {stdout, error} = await runCommand([
+      'parse',
+      fixture('star.sql'),
+      '--schema',
+      fixture('schema.json'),
+      '--json',
+    ])
+    expect(error).to.equal(undefined)
+    expect((JSON.parse(stdout) as Output).files[0]?.columns?.map((c) => c.target)).to.deep.equal([
+      'mart.snapshot.account_id',
+      'mart.snapshot.balance',
+    ])
+  })
+
+  it('reports an unreadable file in its own entry and parses the others', async () => {
+    const {stdout, error} = await runCommand(['parse', '/nonexistent/x.sql', fixture('etl.sql'), '--json'])
+    expect(error?.oclif?.exit).to.equal(1)
+    const files = (JSON.parse(stdout) as Output).files
+    expect(files.map((f) => f.status)).to.deep.equal(['failed', 'ok'])
+    expect(files[0]?.errors[0]).to.include({code: 'E_FILE_READ'})
+  })
+
+  it('takes the dialect from LINEAGE_DIALECT', async () => {
+    const {stdout} = await withEnv({LINEAGE_DIALECT: 'tsql'}, () => runCommand(['parse', fixture('etl.sql'), '--json']))
+    expect((JSON.parse(stdout) as Output).files[0]?.dialect).to.equal('tsql')
+  })
+
+  const usage: [string, string[], RegExp][] = [
+    ['an unknown dialect', ['--dialect', 'cobol'], /unknown SQL dialect "cobol"; accepted: ansi/],
+    ['a malformed --var', ['--var', 'novalue'], /bad --var "novalue"/],
+  ]
+  for (const [name, flags, message] of usage) {
+    it(`rejects ${name} with the usage exit code 64`, async () => {
+      const {stdout, error} = await runCommand(['parse', fixture('etl.sql'), ...flags, '--json'])
+      expect(error?.oclif?.exit).to.equal(64)
+      const body = JSON.parse(stdout) as {error: {code: string; message: string}}
+      expect(body.error.code).to.equal('E_USAGE')
+      expect(body.error.message).to.match(message)
+    })
+  }
+
+  it('requires a file (64)', async () => {
+    const {error} = await runCommand(['parse'])
+    expect(error?.oclif?.exit).to.equal(64)
+  })
+
+  it('reports a bad --schema file as a configuration error (78)', async () => {
+    const {error} = await runCommand(['parse', fixture('etl.sql'), '--schema', fixture('etl.sql')])
+    expect(error?.oclif?.exit).to.equal(78)
+    expect(error?.message).to.match(/cannot read schema catalogue/)
+  })
+})
