@@ -3,13 +3,24 @@ import prettier from 'eslint-config-prettier'
 import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
-  {ignores: ['dist/', 'node_modules/', 'man/', '.neo4j-test/', 'coverage/', 'bin/', 'test/fixtures/', 'eslint.config.js']},
+  {
+    ignores: [
+      'dist/',
+      'node_modules/',
+      'man/',
+      '.neo4j-test/',
+      'coverage/',
+      'bin/',
+      'test/fixtures/',
+      'eslint.config.js',
+    ],
+  },
   eslint.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   ...tseslint.configs.stylisticTypeChecked,
   {
     languageOptions: {
-      parserOptions: {projectService: {allowDefaultProject: ['scripts/*.js']}, tsconfigRootDir: import.meta.dirname},
+      parserOptions: {projectService: true, tsconfigRootDir: import.meta.dirname},
     },
     rules: {
       '@typescript-eslint/no-explicit-any': 'error',

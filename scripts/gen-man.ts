@@ -49,7 +49,7 @@ function flagDetails(flag: Command.Flag.Any): string {
   if (flag.type === 'option' && flag.options) parts.push(`One of: ${flag.options.join(', ')}.`)
   if (flag.type === 'option' && flag.multiple) parts.push('May be given more than once.')
   const def = flag.default as unknown
-  if (def !== undefined && typeof def !== 'function' && def !== false) parts.push(`Default: ${String(def)}.`)
+  if (typeof def === 'string' || typeof def === 'number' || def === true) parts.push(`Default: ${String(def)}.`)
   if (flag.env) parts.push(`Environment: ${flag.env}.`)
   return parts.filter((p) => p !== '').join(' ')
 }
@@ -118,7 +118,11 @@ function indexPage(commands: Command.Loadable[], pkg: Pkg, bin: string): string 
     '',
   ]
   for (const cmd of commands) {
-    lines.push(`* \`${bin} ${cmd.id.split(':').join(' ')}\`:`, `  ${escapeMd(cmd.summary ?? '')}. See ${pageName(cmd.id)}(1).`, '')
+    lines.push(
+      `* \`${bin} ${cmd.id.split(':').join(' ')}\`:`,
+      `  ${escapeMd(cmd.summary ?? '')}. See ${pageName(cmd.id)}(1).`,
+      '',
+    )
   }
   lines.push('## EXIT STATUS', '')
   for (const {code, meaning} of EXIT_CODE_TABLE) lines.push(`* \`${code}\`:`, `  ${escapeMd(meaning)}`, '')
@@ -135,7 +139,9 @@ function toRoff(markdown: string, name: string, version: string): string {
 async function main(): Promise<void> {
   const config = await Config.load(root)
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as Pkg
-  const commands = config.commands.filter((c) => !c.hidden && c.pluginName === config.name).sort((a, b) => a.id.localeCompare(b.id))
+  const commands = config.commands
+    .filter((c) => !c.hidden && c.pluginName === config.name)
+    .sort((a, b) => a.id.localeCompare(b.id))
   rmSync(outDir, {recursive: true, force: true})
   mkdirSync(outDir, {recursive: true})
   const pages: string[] = []

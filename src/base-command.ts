@@ -75,6 +75,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     return result
   }
 
+  // eslint-disable-next-line @typescript-eslint/require-await -- oclif's catch() is async by contract
   protected override async catch(err: Error & {exitCode?: number}): Promise<unknown> {
     if (err instanceof Errors.ExitError) throw err
     // Parse errors arrive before init() has set the flags.

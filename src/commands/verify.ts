@@ -1,3 +1,5 @@
+import {join} from 'node:path'
+
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../base-command.js'
@@ -44,7 +46,6 @@ with the status and, when OK, the time of the last success.`
   public async run(): Promise<VerifyResult> {
     const {verify} = await import('../core/verify.js')
     const {resolveSettings} = await import('../core/settings.js')
-    const {join} = await import('node:path')
     const input = {configFile: this.flags.config}
     let textfile: string | null = this.flags.textfile === '' ? null : (this.flags.textfile ?? null)
     if (this.flags.textfile === undefined) {

@@ -82,4 +82,5 @@ function formatFields(fields: LogFields): string {
 }
 
 /** A logger that drops everything (tests, embedding). */
-export const silentLogger: Logger = {debug() {}, info() {}, warn() {}, error() {}}
+const ignore = (): void => undefined
+export const silentLogger: Logger = {debug: ignore, info: ignore, warn: ignore, error: ignore}

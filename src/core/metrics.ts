@@ -237,6 +237,10 @@ export class Metrics {
     this.server = undefined
     if (!server) return
     server.closeAllConnections()
-    await new Promise<void>((resolve) => server.close(() => resolve()))
+    await new Promise<void>((resolve) => {
+      server.close(() => {
+        resolve()
+      })
+    })
   }
 }

@@ -41,12 +41,24 @@ function openCache(): ParseCache | undefined {
   try {
     cache = ParseCache.open(init.cacheFile, {
       logger: {
-        debug: (m) => post({type: 'log', level: 'debug', message: m}),
-        info: (m) => post({type: 'log', level: 'debug', message: m}),
-        warn: (m) => post({type: 'log', level: 'warn', message: m}),
-        error: (m) => post({type: 'log', level: 'warn', message: m}),
+        debug: (m) => {
+          post({type: 'log', level: 'debug', message: m})
+        },
+        info: (m) => {
+          post({type: 'log', level: 'debug', message: m})
+        },
+        warn: (m) => {
+          post({type: 'log', level: 'warn', message: m})
+        },
+        error: (m) => {
+          post({type: 'log', level: 'warn', message: m})
+        },
       },
-      events: {onCorrupt: (info) => post({type: 'cache-corrupt', reason: info.reason, movedTo: info.movedTo})},
+      events: {
+        onCorrupt: (info) => {
+          post({type: 'cache-corrupt', reason: info.reason, movedTo: info.movedTo})
+        },
+      },
     })
   } catch (error) {
     post({type: 'log', level: 'warn', message: `parse cache unavailable in worker: ${errorMessage(error)}`})

@@ -255,7 +255,7 @@ export function rollbackRestore(ctx: FlagOpContext): FlagChangeResult {
     if (!record) return
     for (const [key, previous] of Object.entries(record.before)) {
       if (previous) state.overrides[key] = previous
-      else delete state.overrides[key]
+      else state.overrides = Object.fromEntries(Object.entries(state.overrides).filter(([k]) => k !== key))
     }
     state.rollback = null
   })

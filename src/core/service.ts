@@ -181,9 +181,17 @@ class Service implements ServiceHandle {
     }
     this.reconcile()
     if (this.options.once) this.batcher.close()
-    this.timers.push(setInterval(() => this.pollFlags(), this.options.flagPollMs ?? 500))
-    this.timers.push(setInterval(() => this.heartbeat(), 1000))
-    this.timers.push(setInterval(() => this.refreshBacklog(), 5000))
+    this.timers.push(
+      setInterval(() => {
+        this.pollFlags()
+      }, this.options.flagPollMs ?? 500),
+      setInterval(() => {
+        this.heartbeat()
+      }, 1000),
+      setInterval(() => {
+        this.refreshBacklog()
+      }, 5000),
+    )
     for (const t of this.timers) t.unref()
     this.refreshBacklog()
     this.heartbeat()
@@ -228,8 +236,7 @@ class Service implements ServiceHandle {
       const row = known.get(rel)
       const stale =
         this.options.reingest ||
-        !row ||
-        row.size !== st.size ||
+        row?.size !== st.size ||
         row.mtimeMs !== st.mtimeMs ||
         (row.graph === 'off' && s.neo4j !== undefined) ||
         !existsSync(outputFileFor(s.outDir, rel))

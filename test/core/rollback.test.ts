@@ -3,14 +3,25 @@ import {existsSync} from 'node:fs'
 import {expect} from 'chai'
 
 import {auditFile, loadFlagState, readAudit} from '../../src/core/flag-state.js'
-import {parseFeature, resetFlags, rollbackEmergency, rollbackGradual, rollbackRestore, setFeature} from '../../src/core/rollback.js'
+import {
+  parseFeature,
+  resetFlags,
+  rollbackEmergency,
+  rollbackGradual,
+  rollbackRestore,
+  setFeature,
+} from '../../src/core/rollback.js'
 import {resolveSettings} from '../../src/core/settings.js'
 import {tmpDir} from '../helpers/tmp.js'
 
 describe('rollback and flag operations', () => {
   let tmp: ReturnType<typeof tmpDir>
   let ctx: {settings: {env: NodeJS.ProcessEnv}; actor: string; reason?: string}
-  const features = () => resolveSettings({env: ctx.settings.env, overrides: Object.fromEntries(Object.entries(loadFlagState(tmp.dir).overrides).map(([k, e]) => [k, e.value]))}).features
+  const features = () =>
+    resolveSettings({
+      env: ctx.settings.env,
+      overrides: Object.fromEntries(Object.entries(loadFlagState(tmp.dir).overrides).map(([k, e]) => [k, e.value])),
+    }).features
 
   beforeEach(() => {
     tmp = tmpDir()
@@ -121,6 +132,8 @@ describe('rollback and flag operations', () => {
       'parse-cache',
       'neo4j-batch',
     ])
-    expect(() => parseFeature('turbo')).to.throw(/unknown feature "turbo"/).with.property('exit', 64)
+    expect(() => parseFeature('turbo'))
+      .to.throw(/unknown feature "turbo"/)
+      .with.property('exit', 64)
   })
 })

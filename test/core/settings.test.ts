@@ -10,7 +10,13 @@ import {tmpDir} from '../helpers/tmp.js'
 describe('settings', () => {
   it('defaults match the runbook: every feature on, 4 workers, batches of 50, a 5 s window', () => {
     const s = resolveSettings({env: {}, cwd: '/srv'})
-    expect(s.features).to.deep.equal({'parse-cache': true, batching: true, 'neo4j-batch': true, parallel: true, metrics: true})
+    expect(s.features).to.deep.equal({
+      'parse-cache': true,
+      batching: true,
+      'neo4j-batch': true,
+      parallel: true,
+      metrics: true,
+    })
     expect([s.workers, s.batchSize, s.debounceMs]).to.deep.equal([4, 50, 5000])
     expect(s.rawDir).to.equal('/srv/data/raw')
     expect(s.failedFile).to.equal('/srv/data/failed_ingestion.jsonl')
@@ -43,7 +49,9 @@ describe('settings', () => {
   it('reports every bad value at once as a configuration error (exit 78)', () => {
     let error: unknown
     try {
-      resolveSettings({env: {FEATURE_BATCHING: 'maybe', INGEST_WORKERS: '0', NEO4J_URI: 'http://x', METRICS_PORT: 'eighty'}})
+      resolveSettings({
+        env: {FEATURE_BATCHING: 'maybe', INGEST_WORKERS: '0', NEO4J_URI: 'http://x', METRICS_PORT: 'eighty'},
+      })
     } catch (e) {
       error = e
     }
@@ -51,7 +59,12 @@ describe('settings', () => {
     const e = error as LineageError
     expect(e.exit).to.equal(78)
     expect(e.code).to.equal('E_CONFIG')
-    for (const part of ['FEATURE_BATCHING=maybe', 'INGEST_WORKERS=0 is below 1', 'NEO4J_URI=http://x', 'METRICS_PORT=eighty']) {
+    for (const part of [
+      'FEATURE_BATCHING=maybe',
+      'INGEST_WORKERS=0 is below 1',
+      'NEO4J_URI=http://x',
+      'METRICS_PORT=eighty',
+    ]) {
       expect(e.message).to.include(part)
     }
   })
@@ -61,7 +74,9 @@ describe('settings', () => {
     try {
       const file = join(tmp.dir, 'pw')
       writeFileSync(file, 's3cret-pass\n')
-      const s = resolveSettings({env: {NEO4J_URI: 'bolt://127.0.0.1:7687', NEO4J_PASSWORD_FILE: file, NEO4J_PASSWORD: 'other'}})
+      const s = resolveSettings({
+        env: {NEO4J_URI: 'bolt://127.0.0.1:7687', NEO4J_PASSWORD_FILE: file, NEO4J_PASSWORD: 'other'},
+      })
       expect(s.neo4j?.password).to.equal('s3cret-pass')
       expect(JSON.stringify(s.values)).not.to.include('s3cret')
       const direct = resolveSettings({env: {NEO4J_URI: 'bolt://h:1', NEO4J_PASSWORD: 'hunter22'}})
@@ -72,7 +87,14 @@ describe('settings', () => {
   })
 
   it('accepts the usual spellings of booleans', () => {
-    for (const [text, value] of [['false', false], ['0', false], ['off', false], ['TRUE', true], ['1', true], ['yes', true]] as const) {
+    for (const [text, value] of [
+      ['false', false],
+      ['0', false],
+      ['off', false],
+      ['TRUE', true],
+      ['1', true],
+      ['yes', true],
+    ] as const) {
       expect(resolveSettings({env: {FEATURE_METRICS: text}}).features.metrics).to.equal(value)
     }
   })

@@ -38,7 +38,7 @@ export function serviceEnv(dir: string, extra: Record<string, string | undefined
     INGEST_WORKERS: '2',
   }
   for (const [k, v] of Object.entries(extra)) {
-    if (v === undefined) delete env[k]
+    if (v === undefined) Reflect.deleteProperty(env, k)
     else env[k] = v
   }
   mkdirSync(env.LINEAGE_RAW_DIR!, {recursive: true})
@@ -63,7 +63,8 @@ export async function runService(
     poll: false,
     settleMs: 50,
     reingest: false,
-    logLevel: 'error',
+    logLevel: (process.env.TEST_LOG_LEVEL as ServiceOptions['logLevel'] | undefined) ?? 'error',
+    ...(process.env.TEST_LOG_LEVEL ? {stream: process.stderr} : {}),
     flagPollMs: 100,
     ...options,
   })

@@ -11,7 +11,6 @@ confirmation. Files are re-parsed and the cache refills as they are ingested.`
 
   static override examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> --json']
 
-  // eslint-disable-next-line @typescript-eslint/require-await -- oclif awaits run(); the cache calls are synchronous
   public async run(): Promise<ClearResult> {
     const {cacheFile} = resolveSettings({configFile: this.flags.config})
     const result = clearCache(cacheFile)

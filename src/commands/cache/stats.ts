@@ -29,7 +29,6 @@ the whole file.`
     check: Flags.boolean({description: 'also run the integrity check; exit 1 if the file is damaged'}),
   }
 
-  // eslint-disable-next-line @typescript-eslint/require-await -- oclif awaits run(); the cache calls are synchronous
   public async run(): Promise<CacheStatsResult> {
     const {cacheFile} = resolveSettings({configFile: this.flags.config})
     const stats = cacheStats(cacheFile)

@@ -36,7 +36,12 @@ describe('rollback --restart through a service manager (recording stand-ins on P
   it('systemd: writes a drop-in with the baseline Environment= lines, reloads, restarts, waits for active', async () => {
     const dropins = join(tmp.dir, 'systemd')
     const {error} = await withEnv(
-      {...env, LINEAGE_SERVICE_MANAGER: 'systemd', LINEAGE_SYSTEMD_UNIT: 'lineage.service', LINEAGE_SYSTEMD_DROPIN_DIR: dropins},
+      {
+        ...env,
+        LINEAGE_SERVICE_MANAGER: 'systemd',
+        LINEAGE_SYSTEMD_UNIT: 'lineage.service',
+        LINEAGE_SYSTEMD_DROPIN_DIR: dropins,
+      },
       () => runCommand('rollback emergency --restart --json'),
     )
     expect(error).to.equal(undefined)
@@ -46,7 +51,13 @@ describe('rollback --restart through a service manager (recording stand-ins on P
       ['systemctl', 'is-active', 'lineage.service'],
     ])
     const dropIn = readFileSync(join(dropins, 'lineage.service.d', 'lineage-flags.conf'), 'utf8')
-    for (const flag of ['FEATURE_PARSE_CACHE', 'FEATURE_BATCHING', 'FEATURE_NEO4J_BATCH', 'FEATURE_PARALLEL', 'FEATURE_METRICS']) {
+    for (const flag of [
+      'FEATURE_PARSE_CACHE',
+      'FEATURE_BATCHING',
+      'FEATURE_NEO4J_BATCH',
+      'FEATURE_PARALLEL',
+      'FEATURE_METRICS',
+    ]) {
       expect(dropIn).to.include(`Environment="${flag}=false"`)
     }
     expect(dropIn).to.match(/^\[Service\]$/m)
@@ -55,7 +66,13 @@ describe('rollback --restart through a service manager (recording stand-ins on P
   it('docker compose: writes the env file, recreates the service, polls ps until running and healthy', async () => {
     const envFile = join(tmp.dir, 'flags.env')
     const {error} = await withEnv(
-      {...env, LINEAGE_SERVICE_MANAGER: 'compose', LINEAGE_COMPOSE_SERVICE: 'ingestion', LINEAGE_COMPOSE_FILE: '/srv/compose.yml', LINEAGE_COMPOSE_ENV_FILE: envFile},
+      {
+        ...env,
+        LINEAGE_SERVICE_MANAGER: 'compose',
+        LINEAGE_COMPOSE_SERVICE: 'ingestion',
+        LINEAGE_COMPOSE_FILE: '/srv/compose.yml',
+        LINEAGE_COMPOSE_ENV_FILE: envFile,
+      },
       () => runCommand('rollback gradual --restart --json'),
     )
     expect(error).to.equal(undefined)
@@ -70,7 +87,12 @@ describe('rollback --restart through a service manager (recording stand-ins on P
 
   it('kubernetes: sets the env on the deployment, then waits on rollout status with a timeout', async () => {
     const {error} = await withEnv(
-      {...env, LINEAGE_SERVICE_MANAGER: 'kubernetes', LINEAGE_K8S_DEPLOYMENT: 'lineage-ingest', LINEAGE_K8S_NAMESPACE: 'data'},
+      {
+        ...env,
+        LINEAGE_SERVICE_MANAGER: 'kubernetes',
+        LINEAGE_K8S_DEPLOYMENT: 'lineage-ingest',
+        LINEAGE_K8S_NAMESPACE: 'data',
+      },
       () => runCommand('flags disable neo4j-batch --restart --json'),
     )
     expect(error).to.equal(undefined)
@@ -80,12 +102,25 @@ describe('rollback --restart through a service manager (recording stand-ins on P
     expect(recorded[0]).to.include('FEATURE_NEO4J_BATCH=false')
     expect(recorded[0]).to.include('FEATURE_PARALLEL=true')
     expect(recorded[0]?.slice(-2)).to.deep.equal(['-n', 'data'])
-    expect(recorded[1]).to.deep.equal(['kubectl', 'rollout', 'status', 'deployment/lineage-ingest', '--timeout=3s', '-n', 'data'])
+    expect(recorded[1]).to.deep.equal([
+      'kubectl',
+      'rollout',
+      'status',
+      'deployment/lineage-ingest',
+      '--timeout=3s',
+      '-n',
+      'data',
+    ])
   })
 
   it('fails loudly (exit 1, E_SERVICE_UNHEALTHY) when the service does not come back, keeping the saved state', async () => {
     const {error, stdout} = await withEnv(
-      {...env, LINEAGE_SERVICE_MANAGER: 'systemd', LINEAGE_SYSTEMD_DROPIN_DIR: join(tmp.dir, 'systemd'), STANDIN_UNHEALTHY: '1'},
+      {
+        ...env,
+        LINEAGE_SERVICE_MANAGER: 'systemd',
+        LINEAGE_SYSTEMD_DROPIN_DIR: join(tmp.dir, 'systemd'),
+        STANDIN_UNHEALTHY: '1',
+      },
       () => runCommand('rollback emergency --restart --json'),
     )
     expect(error?.oclif?.exit).to.equal(1)
@@ -97,9 +132,8 @@ describe('rollback --restart through a service manager (recording stand-ins on P
   })
 
   it('reports a failing manager command with its output (E_SERVICE_MANAGER)', async () => {
-    const {error} = await withEnv(
-      {...env, LINEAGE_SERVICE_MANAGER: 'kubernetes', STANDIN_FAIL: 'kubectl'},
-      () => runCommand('rollback emergency --restart'),
+    const {error} = await withEnv({...env, LINEAGE_SERVICE_MANAGER: 'kubernetes', STANDIN_FAIL: 'kubectl'}, () =>
+      runCommand('rollback emergency --restart'),
     )
     expect(error?.oclif?.exit).to.equal(1)
     expect(error?.message).to.match(/kubectl set env deployment\/ingestion .* failed: kubectl: simulated failure/)
