@@ -190,7 +190,10 @@ export interface Mutation {
  * Apply a change under the lock. When it changes nothing (no value and no override differs), the file is
  * not touched and no audit entry is written: running the same rollback twice is a no-op.
  */
-export function mutateFlagState(stateDir: string, mutation: Mutation): {state: FlagState; changes: ValueChange[]; written: boolean} {
+export function mutateFlagState(
+  stateDir: string,
+  mutation: Mutation,
+): {state: FlagState; changes: ValueChange[]; written: boolean} {
   mkdirSync(stateDir, {recursive: true})
   return withLock(stateDir, () => {
     const current = loadFlagState(stateDir)

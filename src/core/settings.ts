@@ -55,16 +55,14 @@ const FEATURE_DESCRIPTIONS: Record<Feature, string> = {
 }
 
 export const SETTINGS: readonly SettingSpec[] = [
-  ...FEATURES.map(
-    (f): SettingSpec => ({
-      key: FEATURE_ENV[f],
-      kind: 'bool',
-      default: true,
-      baseline: false,
-      overridable: true,
-      description: FEATURE_DESCRIPTIONS[f],
-    }),
-  ),
+  ...FEATURES.map((f): SettingSpec => ({
+    key: FEATURE_ENV[f],
+    kind: 'bool',
+    default: true,
+    baseline: false,
+    overridable: true,
+    description: FEATURE_DESCRIPTIONS[f],
+  })),
   {
     key: 'INGEST_WORKERS',
     kind: 'int',
@@ -106,7 +104,12 @@ export const SETTINGS: readonly SettingSpec[] = [
   {key: 'LINEAGE_CACHE_FILE', kind: 'path', default: 'data/cache/parse-cache.sqlite', description: 'the parse cache'},
   {key: 'LINEAGE_STATE_DIR', kind: 'path', default: 'data/state', description: 'flag overrides and their audit log'},
   {key: 'LINEAGE_LOG_FILE', kind: 'path', default: 'logs/ingestion.log', description: 'structured log of watch'},
-  {key: 'LINEAGE_EXTENSIONS', kind: 'string', default: '.sql', description: 'comma-separated file extensions to ingest'},
+  {
+    key: 'LINEAGE_EXTENSIONS',
+    kind: 'string',
+    default: '.sql',
+    description: 'comma-separated file extensions to ingest',
+  },
   {key: 'LINEAGE_DIALECT', kind: 'string', default: 'ansi', description: 'SQL dialect (sqlfluff names)'},
   {
     key: 'LINEAGE_MAX_FILE_MB',
@@ -310,7 +313,11 @@ export function resolveSettings(input: SettingsInput = {}): Settings {
     }
     if (spec.kind === 'path' && typeof chosen.value === 'string') chosen.value = resolve(cwd, chosen.value)
     byKey.set(spec.key, chosen.value)
-    values.push(spec.secret ? {...chosen, value: chosen.value === undefined ? undefined : '***', envValue: envValue && '***'} : chosen)
+    values.push(
+      spec.secret
+        ? {...chosen, value: chosen.value === undefined ? undefined : '***', envValue: envValue && '***'}
+        : chosen,
+    )
   }
 
   const password = resolvePassword(byKey, errors)
