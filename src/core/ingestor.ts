@@ -207,7 +207,7 @@ export class Ingestor {
     if (pool) {
       return Promise.all(
         tasks.map(async (task) => {
-          this.track(+1)
+          this.track(1)
           try {
             this.stats.parsedInPool++
             return await pool.run(task, useCache)
@@ -219,7 +219,7 @@ export class Ingestor {
     }
     const results: FileTaskResult[] = []
     for (const task of tasks) {
-      this.track(+1)
+      this.track(1)
       this.stats.parsedInline++
       results.push(runFileTask(task, {cache: useCache ? this.deps.cache() : undefined}))
       this.track(-1)
