@@ -81,7 +81,19 @@ function ingestConfig(s: Settings): IngestConfig {
   }
 }
 
+/** Identity and version of a file: inode, size and mtime ('none' when it does not exist). */
+function fileStamp(file: string): string {
+  try {
+    const st = statSync(file)
+    return `${st.ino}:${st.size}:${st.mtimeMs}`
+  } catch {
+    return 'none'
+  }
+}
+
 export async function startService(options: ServiceOptions): Promise<ServiceHandle> {
+  // The state file's stamp is taken before it is read, so a change made while starting is applied, not missed.
+  const stamp = fileStamp(stateFile(resolveSettings(options.settings).stateDir))
   const {settings, state} = loadSettings(options.settings)
   const logger = createLogger({
     level: options.logLevel,
@@ -97,7 +109,7 @@ export async function startService(options: ServiceOptions): Promise<ServiceHand
     )
   }
   mkdirSync(settings.outDir, {recursive: true})
-  return new Service(options, settings, state, logger).start()
+  return new Service(options, settings, state, logger, stamp).start()
 }
 
 class Service implements ServiceHandle {
@@ -121,7 +133,6 @@ class Service implements ServiceHandle {
   private readonly startedAt = new Date()
   private readonly started = performance.now()
   private lastBatchAt: string | null = null
-  private stateStamp = ''
   private backlog = 0
   private fatal: LineageError | undefined
 
@@ -130,6 +141,7 @@ class Service implements ServiceHandle {
     public settings: Settings,
     private state: FlagState,
     private readonly logger: Logger,
+    private stateStamp: string,
   ) {
     this.ledger = Ledger.open(join(settings.stateDir, 'ledger.sqlite'), logger)
     this.batcher = new Batcher(this.batcherOptions(settings))
@@ -154,7 +166,8 @@ class Service implements ServiceHandle {
 
   async start(): Promise<this> {
     const s = this.settings
-    this.stateStamp = this.stamp()
+    // Announce ourselves before anything answers on the network, so ops commands find the heartbeat.
+    this.heartbeat()
     await this.startMetrics()
     if (s.neo4j) await this.graph(true)
     else
@@ -336,18 +349,9 @@ class Service implements ServiceHandle {
     return this.writer
   }
 
-  private stamp(): string {
-    try {
-      const st = statSync(stateFile(this.settings.stateDir))
-      return `${st.ino}:${st.size}:${st.mtimeMs}`
-    } catch {
-      return 'none'
-    }
-  }
-
   /** Apply a changed operator override without a restart. */
   private pollFlags(): void {
-    const stamp = this.stamp()
+    const stamp = fileStamp(stateFile(this.settings.stateDir))
     if (stamp === this.stateStamp) return
     this.stateStamp = stamp
     try {
