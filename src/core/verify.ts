@@ -320,12 +320,13 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
     : `http://127.0.0.1:${loaded.settings.metrics.port}`
   const ctx: Ctx = {...loaded, report, baseUrl, serviceUp: false, deadline: started + options.timeoutMs}
   const steps: [string, () => Promise<Outcome> | Outcome][] = [
+    // Local checks first: they answer even when a network check runs into the deadline.
     ['flags', () => checkFlags(ctx)],
+    ['cache', () => checkCacheIntegrity(ctx)],
+    ['backlog', () => checkBacklog(ctx)],
     ['service', () => checkService(ctx)],
     ['metrics', () => checkMetrics(ctx)],
     ['neo4j', () => checkNeo4j(ctx)],
-    ['cache', () => checkCacheIntegrity(ctx)],
-    ['backlog', () => checkBacklog(ctx)],
   ]
   if (options.canary) steps.push(['canary', () => checkCanary(ctx)])
   for (const [name, run] of steps) {

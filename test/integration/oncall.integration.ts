@@ -166,11 +166,11 @@ describe('on-call toolkit against a real running lineage watch and Neo4j', funct
     expect(report.checks.map((c) => c.name)).to.deep.equal([
       'config',
       'flags',
+      'cache',
+      'backlog',
       'service',
       'metrics',
       'neo4j',
-      'cache',
-      'backlog',
       'canary',
     ])
     // The canary went in and came out again.
