@@ -61,7 +61,7 @@ describe('on-call toolkit against a real running lineage watch and Neo4j', funct
     })
     watch = child
     watchLog = ''
-    child.stderr?.on('data', (d: Buffer) => (watchLog += d.toString()))
+    child.stderr.on('data', (d: Buffer) => (watchLog += d.toString()))
     await waitFor(
       'the service to answer /healthz',
       async () => {
@@ -78,7 +78,7 @@ describe('on-call toolkit against a real running lineage watch and Neo4j', funct
   async function stopWatch(): Promise<number | null> {
     const child = watch
     watch = undefined
-    if (!child || child.exitCode !== null) return child?.exitCode ?? null
+    if (child?.exitCode !== null) return child?.exitCode ?? null
     const exited = new Promise<number | null>((resolve) =>
       child.once('exit', (code) => {
         resolve(code)
