@@ -6,7 +6,7 @@
  * the statement had any table-introducing keyword at all, so that finding nothing after one is a failure
  * while a statement without one (a bare `SELECT 1 + x`) honestly has no lineage.
  */
-import {isNamePart, readName, skipGroup} from './token-utils.js'
+import {isNamePart, KEYWORDS_BEFORE_PAREN, readName, skipGroup} from './token-utils.js'
 import type {Token} from './lexer.js'
 
 export interface ScanResult {
@@ -17,41 +17,6 @@ export interface ScanResult {
   expectedTables: boolean
 }
 
-const NOT_FUNCTION = new Set([
-  'AND',
-  'OR',
-  'NOT',
-  'IN',
-  'EXISTS',
-  'FROM',
-  'JOIN',
-  'ON',
-  'WHERE',
-  'HAVING',
-  'SELECT',
-  'AS',
-  'WHEN',
-  'THEN',
-  'ELSE',
-  'CASE',
-  'BY',
-  'UNION',
-  'ALL',
-  'VALUES',
-  'INTO',
-  'USING',
-  'LATERAL',
-  'ANY',
-  'SOME',
-  'WITH',
-  'IS',
-  'TABLE',
-  'OVER',
-  'EXCEPT',
-  'INTERSECT',
-  'DISTINCT',
-  'RETURN',
-])
 const SOURCE_WORDS = new Set(['FROM', 'JOIN', 'USING'])
 const NOT_A_NAME = new Set([
   'SELECT',
@@ -92,7 +57,7 @@ export function scanTables(text: string, tokens: readonly Token[]): ScanResult {
     if (!t) break
     if (t.up === '(') {
       const prev = tokens[i - 1]
-      calls.push(prev !== undefined && isNamePart(prev) && !NOT_FUNCTION.has(prev.up))
+      calls.push(prev !== undefined && isNamePart(prev) && !KEYWORDS_BEFORE_PAREN.has(prev.up))
       continue
     }
     if (t.up === ')') {

@@ -13,6 +13,7 @@ import {createRequire} from 'node:module'
 
 import type {Grammar} from './dialects.js'
 import type {Token} from './lexer.js'
+import {KEYWORDS_BEFORE_PAREN} from './token-utils.js'
 
 interface SqlParser {
   parse(sql: string, opt: {database: string; trimQuery: boolean}): {ast: unknown}
@@ -90,45 +91,7 @@ function bogusParse(ast: unknown): string | null {
   return null
 }
 
-const NOT_CALL = new Set([
-  'AND',
-  'OR',
-  'NOT',
-  'IN',
-  'EXISTS',
-  'FROM',
-  'JOIN',
-  'ON',
-  'WHERE',
-  'HAVING',
-  'SELECT',
-  'AS',
-  'WHEN',
-  'THEN',
-  'ELSE',
-  'CASE',
-  'BY',
-  'UNION',
-  'ALL',
-  'VALUES',
-  'INTO',
-  'USING',
-  'LATERAL',
-  'ANY',
-  'SOME',
-  'WITH',
-  'IS',
-  'LIKE',
-  'BETWEEN',
-  'RETURN',
-  'SET',
-  'TABLE',
-  'DISTINCT',
-  'EXCEPT',
-  'INTERSECT',
-  'OVER',
-  'FILTER',
-])
+const NOT_CALL = new Set([...KEYWORDS_BEFORE_PAREN, 'LIKE', 'BETWEEN', 'SET', 'FILTER'])
 
 /** Maximum nesting of brackets that are not function-call argument lists. */
 export function bracketDepth(tokens: readonly Token[]): number {

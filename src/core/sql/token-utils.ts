@@ -107,3 +107,40 @@ export function stringValue(text: string, t: Token): string {
   if (q < 0) return raw
   return raw.slice(q + 1, raw.endsWith("'") ? -1 : undefined).replaceAll("''", "'")
 }
+
+/** Keywords that can stand right before `(` without making it a function call. */
+export const KEYWORDS_BEFORE_PAREN: ReadonlySet<string> = new Set([
+  'AND',
+  'OR',
+  'NOT',
+  'IN',
+  'EXISTS',
+  'FROM',
+  'JOIN',
+  'ON',
+  'WHERE',
+  'HAVING',
+  'SELECT',
+  'AS',
+  'WHEN',
+  'THEN',
+  'ELSE',
+  'CASE',
+  'BY',
+  'UNION',
+  'ALL',
+  'VALUES',
+  'INTO',
+  'USING',
+  'LATERAL',
+  'ANY',
+  'SOME',
+  'WITH',
+  'IS',
+  'TABLE',
+  'OVER',
+  'EXCEPT',
+  'INTERSECT',
+  'DISTINCT',
+  'RETURN',
+])
