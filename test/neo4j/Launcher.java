@@ -134,6 +134,11 @@ public final class Launcher {
             try (Transaction tx = system.beginTx()) {
                 tx.execute("ALTER USER neo4j SET PASSWORD $pw CHANGE NOT REQUIRED", Map.of("pw", password));
                 tx.commit();
+            } catch (RuntimeException e) {
+                // A restart on an existing home: the password is already this one, and Neo4j refuses to set the
+                // same password twice. Anything else is a real failure.
+                String message = String.valueOf(e.getMessage());
+                if (!message.contains("Old password and new password cannot be the same")) throw e;
             }
         }
 
