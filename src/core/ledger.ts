@@ -10,7 +10,7 @@
 import {mkdirSync, renameSync} from 'node:fs'
 import {dirname} from 'node:path'
 
-import Database from 'better-sqlite3'
+import Database, {type Db} from './sqlite.js'
 
 import {errorMessage} from './errors.js'
 import type {Logger} from './logger.js'
@@ -38,7 +38,7 @@ interface RawRow {
 
 export class Ledger {
   private constructor(
-    private db: Database.Database,
+    private db: Db,
     private readonly file: string,
   ) {}
 
@@ -60,7 +60,7 @@ export class Ledger {
     }
   }
 
-  private static connect(file: string): Database.Database {
+  private static connect(file: string): Db {
     const db = new Database(file, {timeout: 5000})
     db.pragma('journal_mode = WAL')
     db.pragma('synchronous = NORMAL')

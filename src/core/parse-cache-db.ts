@@ -10,12 +10,12 @@
 import {closeSync, mkdirSync, openSync, readSync, renameSync, rmSync, statSync} from 'node:fs'
 import {dirname} from 'node:path'
 
-import Database, {type Statement, type Transaction} from 'better-sqlite3'
+import Database, {type Db, type Statement, type Transaction} from './sqlite.js'
 
 import {LineageError} from './errors.js'
 import {ExitCode} from './exit-codes.js'
 
-export type Db = Database.Database
+export type {Db}
 
 /** "LNPC" in the SQLite header: marks the file as ours, so a mistyped path never alters someone else's database. */
 export const APPLICATION_ID = 0x4c4e5043

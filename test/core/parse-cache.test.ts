@@ -3,7 +3,7 @@ import {existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writ
 import {dirname, join} from 'node:path'
 import {Worker} from 'node:worker_threads'
 
-import Database from 'better-sqlite3'
+import Database from '../../src/core/sqlite.js'
 import {expect} from 'chai'
 import sinon from 'sinon'
 

@@ -1,0 +1,33 @@
+/**
+ * The one place better-sqlite3 is loaded. Two builds of it are installed, because no single major runs on
+ * every Node we support:
+ * - better-sqlite3 12 (package `better-sqlite3`, compiled on install) wraps its objects with the legacy
+ *   `node::ObjectWrap`. From Node 24.19 on, that destructor asserts that a Node environment is current, so a
+ *   Statement finalized by an idle GC or at worker exit aborts the process (SIGABRT, exit 134:
+ *   "Assertion failed: (env) != nullptr" in RemoveEnvironmentCleanupHook; nodejs/node#65446,
+ *   WiseLibs/better-sqlite3#1515).
+ * - better-sqlite3 13 (package alias `better-sqlite3-napi`, N-API prebuilds shipped in the package) is built on
+ *   node-addon-api and does not have that problem, but it needs Node 22 and segfaults on Node 20.
+ * So Node 20 loads 12 and Node 22+ loads 13. Their JavaScript API is the same for everything used here.
+ */
+import type BetterSqlite3 from 'better-sqlite3'
+import {createRequire} from 'node:module'
+
+const require = createRequire(import.meta.url)
+
+/** The package this Node loads: the N-API build from Node 22 on, the ObjectWrap build before. */
+export const SQLITE_PACKAGE = sqlitePackageFor(process.versions.node)
+
+export function sqlitePackageFor(nodeVersion: string): 'better-sqlite3' | 'better-sqlite3-napi' {
+  return Number(nodeVersion.split('.')[0]) >= 22 ? 'better-sqlite3-napi' : 'better-sqlite3'
+}
+
+const Database = require(SQLITE_PACKAGE) as typeof BetterSqlite3
+
+/** An open connection. */
+export type Db = BetterSqlite3.Database
+export type Statement<P extends unknown[] | object = unknown[], R = unknown> = BetterSqlite3.Statement<P, R>
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- better-sqlite3's own bound for a transaction body
+export type Transaction<F extends (...params: any[]) => unknown> = BetterSqlite3.Transaction<F>
+
+export default Database
