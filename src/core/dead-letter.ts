@@ -8,6 +8,12 @@
  * lose a line a running service appends. Reading never drops a line: lines that are not valid entries come
  * back as `invalid`, raw. Throws LineageError E_INTERNAL when the lock cannot be had within LOCK_WAIT_MS, and
  * the file system's errors as they are.
+ *
+ * Besides entries the file holds "superseded" markers: a write of a path that landed in the graph after an
+ * earlier write of it had failed. A retraction leaves nothing in the graph to compare a failed entry's time
+ * with, so without the marker `retry-failed` would bring a deleted file's old lineage back. Markers are not
+ * failures: the backlog does not count them, and `retry-failed` drops them once no older entry of their path
+ * is left.
  */
 import {randomUUID} from 'node:crypto'
 import {
@@ -47,6 +53,17 @@ export interface DeadLetterEntry {
   attempts: number
 }
 
+/** A write of `path` made at `opTime` is in the graph: entries of the path older than that are superseded. */
+export interface SupersededMarker {
+  v: 1
+  id: string
+  op: 'superseded'
+  path: string
+  opTime: string
+  /** When the marker was written. */
+  time: string
+}
+
 export interface DeadLetterLine {
   /** 1-based line number in the file as read. */
   line: number
@@ -63,12 +80,15 @@ export interface ReadFailures {
   entries: DeadLetterEntry[]
   /** Lines that are not valid entries, kept as they are. */
   invalid: InvalidLine[]
+  /** The superseded markers, in file order. */
+  markers: SupersededMarker[]
   /** The exact bytes read. */
   content: Buffer
 }
 export interface ParsedLines {
   entries: (DeadLetterLine & {entry: DeadLetterEntry})[]
   invalid: (DeadLetterLine & {reason: string})[]
+  markers: (DeadLetterLine & {marker: SupersededMarker})[]
 }
 
 export const STALE_LOCK_MS = 30_000
@@ -107,7 +127,45 @@ export function appendFailures(
   if (failures.length === 0) return []
   const time = clock().toISOString()
   const entries = failures.map((f) => entryFor(f, time))
-  const data = Buffer.from(entries.map((e) => `${JSON.stringify(e)}\n`).join(''))
+  appendLines(file, entries)
+  return entries
+}
+
+/** The time that orders an op among the other ops of its path (DeadLetterEntry.opTime). */
+export function opTimeOf(op: GraphOp): string {
+  return op.op === 'retract' ? op.at : op.ingestedAt
+}
+
+/**
+ * After a graph write, mark the paths whose older failed entries must not be replayed over it: those whose
+ * previous write had failed (`hadFailed`, from the ledger), and every retraction while the file holds lines
+ * (the ledger may not know of an older failure, after a crash). Returns the markers written.
+ */
+export function markSuperseded(
+  file: string,
+  written: GraphOp[],
+  hadFailed: (path: string) => boolean,
+  clock: () => Date = () => new Date(),
+): SupersededMarker[] {
+  const holdsLines = written.some((op) => op.op === 'retract') && fileSize(file) > 0
+  const marked = written.filter((op) => hadFailed(op.path) || (op.op === 'retract' && holdsLines))
+  if (marked.length === 0) return []
+  const time = clock().toISOString()
+  const markers = marked.map((op): SupersededMarker => ({
+    v: 1,
+    id: randomUUID(),
+    op: 'superseded',
+    path: op.path,
+    opTime: opTimeOf(op),
+    time,
+  }))
+  appendLines(file, markers)
+  return markers
+}
+
+/** Append JSON lines under the lock, fsync'd. */
+function appendLines(file: string, values: readonly object[]): void {
+  const data = Buffer.from(values.map((v) => `${JSON.stringify(v)}\n`).join(''))
   mkdirSync(dirname(file), {recursive: true})
   withFileLock(file, () => {
     const fresh = !exists(file)
@@ -120,7 +178,6 @@ export function appendFailures(
     }
     if (fresh) fsyncDir(file)
   })
-  return entries
 }
 
 /** Parse the file; a missing file has no lines. */
@@ -129,13 +186,16 @@ export function readFailures(file: string): ReadFailures {
   try {
     content = readFileSync(file)
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {entries: [], invalid: [], content: Buffer.alloc(0)}
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      return {entries: [], invalid: [], markers: [], content: Buffer.alloc(0)}
+    }
     throw error
   }
-  const {entries, invalid} = parseLines(content)
+  const {entries, invalid, markers} = parseLines(content)
   return {
     entries: entries.map((e) => e.entry),
     invalid: invalid.map(({line, raw, reason}) => ({line, raw: raw.toString('utf8'), reason})),
+    markers: markers.map((m) => m.marker),
     content,
   }
 }
@@ -144,6 +204,7 @@ export function readFailures(file: string): ReadFailures {
 export function parseLines(content: Buffer): ParsedLines {
   const entries: ParsedLines['entries'] = []
   const invalid: ParsedLines['invalid'] = []
+  const markers: ParsedLines['markers'] = []
   let start = 0
   for (let line = 1; start < content.length; line++) {
     const nl = content.indexOf(0x0a, start)
@@ -151,11 +212,17 @@ export function parseLines(content: Buffer): ParsedLines {
     const raw = content.subarray(start, end)
     start = end + 1
     if (raw.toString('utf8').trim() === '') continue
-    const parsed = parseEntry(raw.toString('utf8'))
+    const text = raw.toString('utf8')
+    const marker = nl === -1 ? undefined : parseMarker(text)
+    if (marker) {
+      markers.push({line, raw, marker})
+      continue
+    }
+    const parsed = parseEntry(text)
     if (typeof parsed === 'string') invalid.push({line, raw, reason: nl === -1 ? `incomplete last line` : parsed})
     else entries.push({line, raw, entry: parsed})
   }
-  return {entries, invalid}
+  return {entries, invalid, markers}
 }
 
 /** The backlog for `verify` and the metrics: lines that are not blank (entries and invalid lines alike). */
@@ -167,7 +234,23 @@ export function countFailures(file: string): number {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0
     throw error
   }
-  return content.split('\n').filter((l) => l.trim() !== '').length
+  return content.split('\n').filter((l) => l.trim() !== '' && !parseMarker(l)).length
+}
+
+/** A superseded marker, or undefined for any other line. */
+export function parseMarker(text: string): SupersededMarker | undefined {
+  if (!text.includes('"superseded"')) return undefined
+  let v: unknown
+  try {
+    v = JSON.parse(text)
+  } catch {
+    return undefined
+  }
+  const o = (typeof v === 'object' ? v : null) as Partial<Record<keyof SupersededMarker, unknown>> | null
+  if (o?.v !== 1 || o.op !== 'superseded') return undefined
+  if (typeof o.id !== 'string' || typeof o.path !== 'string' || typeof o.opTime !== 'string') return undefined
+  if (typeof o.time !== 'string') return undefined
+  return o as SupersededMarker
 }
 
 /** Parse one line into an entry, or say why it is not one. */
@@ -307,6 +390,14 @@ export function replaceFile(file: string, content: Buffer): void {
     renameSync(tmp, file)
   }
   fsyncDir(file)
+}
+
+function fileSize(file: string): number {
+  try {
+    return statSync(file).size
+  } catch {
+    return 0
+  }
 }
 
 function exists(file: string): boolean {

@@ -87,6 +87,10 @@ export function runFileTask(task: FileTask, ctx: TaskContext): FileTaskResult {
   let content: Buffer
   try {
     const st = statSync(task.absPath)
+    // A FIFO or device would block the read forever (and a worker stuck in a syscall cannot be terminated).
+    if (!st.isFile()) {
+      return {kind: 'unreadable', relPath: task.relPath, code: 'E_FILE_READ', message: 'not a regular file'}
+    }
     size = st.size
     mtimeMs = st.mtimeMs
     // Too large: do not even read it. The extractor turns the cap into a failed lineage with its reason.

@@ -11,7 +11,7 @@
 import {existsSync} from 'node:fs'
 import {join} from 'node:path'
 
-import {appendFailures} from './dead-letter.js'
+import {appendFailures, markSuperseded} from './dead-letter.js'
 import {errorMessage} from './errors.js'
 import {outputFileFor, removeOutput, runFileTask, writeOutputRecord} from './file-task.js'
 import type {FileTask, FileTaskResult, ParsedResult} from './file-task.js'
@@ -51,6 +51,10 @@ export interface IngestStats {
   maxConcurrentParses: number
   /** Event-to-written latency of every file, ms. */
   latenciesMs: number[]
+  /** Events taken from the batcher and not yet recorded (parsing or being written). */
+  inFlight: number
+  /** When the last batch was recorded (the ingestor's clock, ms; 0 before the first). */
+  lastBatchAt: number
 }
 
 export interface IngestDeps {
@@ -83,7 +87,20 @@ export function emptyStats(): IngestStats {
     parsedInPool: 0,
     maxConcurrentParses: 0,
     latenciesMs: [],
+    inFlight: 0,
+    lastBatchAt: 0,
   }
+}
+
+/** A parsed batch waiting for its graph write and ledger rows. */
+interface Prepared {
+  events: FileEvent[]
+  started: number
+  ops: GraphOp[]
+  done: {event: FileEvent; row: LedgerRow | null}[]
+  ledgerRows: Map<string, LedgerRow | undefined>
+  /** Paths read while an earlier batch's write of them was in flight. */
+  stale: string[]
 }
 
 export class Ingestor {
@@ -94,6 +111,8 @@ export class Ingestor {
   private readonly lastFailure = new Map<string, string>()
   private inFlightParses = 0
   private readonly now: () => number
+  /** The graph write left running by `process` (FEATURE_PARALLEL), and the paths it writes. */
+  private writing: {paths: ReadonlySet<string>; done: Promise<void>} | undefined
 
   constructor(
     private config: IngestConfig,
@@ -106,13 +125,59 @@ export class Ingestor {
     this.config = config
   }
 
+  /**
+   * Parse a batch, then write it to the graph and record it in the ledger. With FEATURE_PARALLEL the write
+   * is left running when this returns, so the pool parses the next batch meanwhile; writes still go one at a
+   * time in batch order, each batch's ledger rows after its own write, and `drain()` waits for the last.
+   */
   async process(events: FileEvent[]): Promise<void> {
+    this.stats.inFlight += events.length
+    let handedOver = false
+    try {
+      const prepared = await this.prepare(events)
+      await this.writing?.done
+      const release = (): void => {
+        this.stats.inFlight -= events.length
+      }
+      handedOver = true
+      if (!this.config.features.parallel) {
+        await this.commit(prepared).finally(release)
+        return
+      }
+      const done = this.commit(prepared)
+        .catch((error: unknown) => {
+          // What the service logs for a batch that throws: nothing of it reached the ledger, so the next
+          // start ingests these files again.
+          this.deps.logger.error(`batch of ${events.length} file(s) failed: ${errorMessage(error)}`, {
+            stack: (error as Error).stack,
+          })
+        })
+        .finally(release)
+      const writing = {paths: new Set(events.map((e) => e.relPath)), done}
+      this.writing = writing
+      void done.then(() => {
+        if (this.writing === writing) this.writing = undefined
+      })
+    } finally {
+      if (!handedOver) this.stats.inFlight -= events.length
+    }
+  }
+
+  /** Wait until the graph write left in flight by `process` has landed (before closing the writer). */
+  async drain(): Promise<void> {
+    await this.writing?.done
+  }
+
+  private async prepare(events: FileEvent[]): Promise<Prepared> {
     const started = this.now()
+    // Paths whose previous batch is still being written: their ledger rows are about to change.
+    const writing = this.writing?.paths ?? new Set<string>()
+    const stale = events.map((e) => e.relPath).filter((p) => writing.has(p))
     const ledgerRows = new Map<string, LedgerRow | undefined>(
       events.map((e) => [e.relPath, this.deps.ledger.get(e.relPath)]),
     )
     const upserts = events.filter((e) => e.op === 'upsert')
-    const results = await this.parseAll(upserts, ledgerRows)
+    const results = await this.parseAll(upserts, ledgerRows, new Set(stale))
     const ops: GraphOp[] = []
     const done: {event: FileEvent; row: LedgerRow | null}[] = []
     const at = new Date().toISOString()
@@ -166,7 +231,15 @@ export class Ingestor {
       }
     }
 
+    return {events, started, ops, done, ledgerRows, stale}
+  }
+
+  private async commit(prepared: Prepared): Promise<void> {
+    const {started, ops, done, ledgerRows} = prepared
+    // Rows read while the previous write of the same paths was in flight: read them again now it landed.
+    for (const path of prepared.stale) ledgerRows.set(path, this.deps.ledger.get(path))
     const failedPaths = await this.writeGraph(ops)
+    this.markSuperseded(ops, failedPaths, ledgerRows)
     const changes: {path: string; row: LedgerRow | null}[] = []
     for (const {event, row} of done) {
       const failure = failedPaths.get(event.relPath)
@@ -182,12 +255,14 @@ export class Ingestor {
       this.stats.latenciesMs.push(end - event.at)
     }
     this.stats.batches++
+    this.stats.lastBatchAt = end
     this.deps.metrics()?.batch((end - started) / 1000)
   }
 
   private async parseAll(
     upserts: FileEvent[],
     ledgerRows: Map<string, LedgerRow | undefined>,
+    stale: ReadonlySet<string>,
   ): Promise<FileTaskResult[]> {
     const useCache = this.config.features['parse-cache']
     const tasks: FileTask[] = upserts.map((e) => ({
@@ -197,8 +272,10 @@ export class Ingestor {
       maxBytes: this.config.maxFileBytes,
       // The soft deadline lets a long multi-statement file keep what it parsed before the hard limit hits.
       deadlineMs: Math.round(this.config.parseTimeoutMs * 0.8),
+      // Unknown while the path's previous write is in flight: the content may equal the old row yet differ
+      // from what that write puts in the graph, so it must be written again (a cache hit, not a parse).
       knownHash:
-        ledgerRows.get(e.relPath)?.graph === 'written' || !this.deps.graphConfigured
+        !stale.has(e.relPath) && (ledgerRows.get(e.relPath)?.graph === 'written' || !this.deps.graphConfigured)
           ? ledgerRows.get(e.relPath)?.contentHash
           : undefined,
       outFile: outputFileFor(this.config.outDir, e.relPath),
@@ -280,6 +357,24 @@ export class Ingestor {
     if (this.lastFailure.get(relPath) === signature) return
     this.lastFailure.set(relPath, signature)
     log()
+  }
+
+  /** Older failed writes of a path written now must never be replayed over it (see dead-letter.ts). */
+  private markSuperseded(
+    ops: GraphOp[],
+    failedPaths: Map<string, 'failed' | 'lost'>,
+    ledgerRows: Map<string, LedgerRow | undefined>,
+  ): void {
+    if (!this.deps.graphConfigured) return
+    try {
+      const written = ops.filter((op) => !failedPaths.has(op.path))
+      markSuperseded(this.config.failedFile, written, (path) => ledgerRows.get(path)?.graph === 'failed')
+    } catch (error) {
+      this.deps.logger.error(
+        `cannot record superseded writes in ${this.config.failedFile} (${errorMessage(error)}); ` +
+          `"lineage retry-failed" may replay old lineage over newer writes`,
+      )
+    }
   }
 
   /** Write the ops; returns the paths whose write failed: 'failed' (in the failed file) or 'lost' (not even that). */

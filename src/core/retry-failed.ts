@@ -1,11 +1,12 @@
 /**
  * Replay of the failed-ingestion file (`lineage retry-failed`). In file order, chunk by chunk:
  * - skip what is already in the graph: an upsert whose SqlFile carries the same contentHash, an op superseded
- *   by a newer write of its path (a later op in the file, or a SqlFile ingested after it), a retraction
- *   whose file is gone;
+ *   by a newer write of its path (a later op in the file, a SqlFile ingested after it, or a "superseded"
+ *   marker the service wrote after a newer write of the path landed), a retraction whose file is gone;
  * - replay the rest through GraphWriter.applyPrepared (MERGE semantics: replaying twice adds nothing);
  * - rewrite the file (under the appenders' lock, temp + rename) so it keeps only what still fails, the
- *   invalid lines, the lines not yet reached and whatever a running service appended meanwhile.
+ *   invalid lines, the lines not yet reached and whatever a running service appended meanwhile; a marker
+ *   is dropped once no older entry of its path is left.
  * A kill at any moment loses nothing: a line leaves the file only after its write committed. When Neo4j
  * drops mid-way the replay stops and the rest stays. Only one replay runs per file (`<file>.replay.lock`).
  * Throws what openWriter throws (E_NEO4J_UNAVAILABLE before anything changed), LineageError E_INTERNAL when
@@ -16,6 +17,7 @@ import {statSync} from 'node:fs'
 import {
   acquireLock,
   type DeadLetterEntry,
+  type ParsedLines,
   parseLines,
   preparedFromEntry,
   readFailures,
@@ -77,11 +79,13 @@ export interface RetryFailedResult {
   errors: string[]
 }
 
-type SlotState = 'pending' | 'done' | 'failed' | 'invalid' | 'appended'
+type SlotState = 'pending' | 'done' | 'failed' | 'invalid' | 'appended' | 'marker'
 interface Slot {
   /** The line without its newline; for 'appended', the bytes as they were appended. */
   raw: Buffer
   entry?: DeadLetterEntry
+  /** For a marker: its path and time (ms). */
+  marker?: {path: string; at: number}
   state: SlotState
 }
 type EntrySlot = Slot & {entry: DeadLetterEntry}
@@ -106,11 +110,15 @@ export async function retryFailed(options: RetryFailedOptions): Promise<RetryFai
   const first = parseLines(readFailures(options.file).content)
   result.invalidLines = first.invalid.map(({line, reason}) => ({line, reason}))
   result.invalid = first.invalid.length
-  if (first.entries.length === 0) return finish(result, first.invalid.length, 'unchanged')
+  if (first.entries.length === 0) {
+    // Markers alone supersede nothing any more.
+    if (first.markers.length === 0 || options.dryRun) return finish(result, first.invalid.length, 'unchanged')
+    return finish(result, first.invalid.length, dropMarkers(options.file, first))
+  }
 
   const writer = await options.openWriter()
   try {
-    if (options.dryRun) return await dryRun(writer, first.entries, result)
+    if (options.dryRun) return await dryRun(writer, first, result)
     const lock = acquireLock(`${options.file}.replay`, 0)
     try {
       return await replay(writer, options, result)
@@ -122,19 +130,31 @@ export async function retryFailed(options: RetryFailedOptions): Promise<RetryFai
   }
 }
 
-async function dryRun(
-  writer: ReplayWriter,
-  entries: {entry: DeadLetterEntry}[],
-  result: RetryFailedResult,
-): Promise<RetryFailedResult> {
-  const all = entries.map((e) => e.entry)
-  const plan = await classify(writer, all, newestByPath(all))
+async function dryRun(writer: ReplayWriter, lines: ParsedLines, result: RetryFailedResult): Promise<RetryFailedResult> {
+  const all = lines.entries.map((e) => e.entry)
+  const plan = await classify(writer, all, {newest: newestByPath(all), marked: markedByPath(lines.markers)})
   for (const decision of plan.values()) {
     if (decision === 'replay') result.replayed++
     else countSkip(result, decision)
   }
-  result.entries = entries.length
-  return finish(result, entries.length + result.invalid, 'unchanged')
+  result.entries = all.length
+  return finish(result, all.length + result.invalid + lines.markers.length, 'unchanged')
+}
+
+/** Rewrite a file that holds no entries without its markers (left as it is when it changed meanwhile). */
+function dropMarkers(file: string, read: ParsedLines): RetryFailedResult['fileState'] {
+  const keep = read.invalid.map((i) => Buffer.concat([i.raw, NEWLINE]))
+  const drop = new Set(read.markers.map((m) => m.line))
+  return withFileLock(file, () => {
+    const current = parseLines(readFailures(file).content)
+    const same =
+      current.entries.length === 0 &&
+      current.invalid.length === read.invalid.length &&
+      current.markers.every((m) => drop.has(m.line))
+    if (!same) return 'unchanged'
+    replaceFile(file, Buffer.concat(keep))
+    return keep.length === 0 ? 'removed' : 'rewritten'
+  })
 }
 
 async function replay(
@@ -145,10 +165,14 @@ async function replay(
   const clock = options.clock ?? (() => new Date())
   // Read under the lock: an append in progress is never seen half-written.
   let known = withFileLock(options.file, () => readFailures(options.file).content)
-  const {entries, invalid} = parseLines(known)
+  const {entries, invalid, markers} = parseLines(known)
   const slots: Slot[] = [
     ...entries.map((e) => ({line: e.line, slot: {raw: e.raw, entry: e.entry, state: 'pending' as const}})),
     ...invalid.map((i) => ({line: i.line, slot: {raw: i.raw, state: 'invalid' as const}})),
+    ...markers.map((m) => ({
+      line: m.line,
+      slot: {raw: m.raw, marker: {path: m.marker.path, at: ms(m.marker.opTime)}, state: 'marker' as const},
+    })),
   ]
     .sort((x, y) => x.line - y.line)
     .map((x) => x.slot)
@@ -156,7 +180,7 @@ async function replay(
   result.entries = pending.length
   result.invalid = invalid.length
   result.invalidLines = invalid.map(({line, reason}) => ({line, reason}))
-  const newest = newestByPath(pending.map((s) => s.entry))
+  const decided: Known = {newest: newestByPath(pending.map((s) => s.entry)), marked: markedByPath(markers)}
 
   let lastRewrite = Date.now()
   const rewrite = (): void => {
@@ -165,11 +189,12 @@ async function replay(
   }
   for (let i = 0; i < pending.length; i += options.batchSize) {
     const chunk = pending.slice(i, i + options.batchSize)
-    const stop = await replayChunk(writer, options, {chunk, newest, result, clock})
+    const stop = await replayChunk(writer, options, {chunk, known: decided, result, clock})
     if (stop) break
     if (Date.now() - lastRewrite >= (options.rewriteIntervalMs ?? 250)) rewrite()
   }
   result.notAttempted = pending.filter((s) => s.state === 'pending').length
+  retireMarkers(slots)
   rewrite()
   const remaining = slots.filter((s) => s.state !== 'done' && s.state !== 'appended').length + result.appended
   return finish(result, remaining, remaining === 0 ? 'removed' : 'rewritten')
@@ -179,14 +204,14 @@ async function replay(
 async function replayChunk(
   writer: ReplayWriter,
   options: RetryFailedOptions,
-  {chunk, newest, result, clock}: {chunk: EntrySlot[]; newest: Newest; result: RetryFailedResult; clock: () => Date},
+  {chunk, known, result, clock}: {chunk: EntrySlot[]; known: Known; result: RetryFailedResult; clock: () => Date},
 ): Promise<boolean> {
   let plan: Map<DeadLetterEntry, Decision>
   try {
     plan = await classify(
       writer,
       chunk.map((s) => s.entry),
-      newest,
+      known,
     )
   } catch (error) {
     result.errors.push(`cannot read the graph: ${errorMessage(error)}`)
@@ -235,6 +260,27 @@ async function replayChunk(
 type Decision = 'replay' | SkipReason
 
 type Newest = Map<string, DeadLetterEntry>
+/** What decides an entry besides the graph: the newest entry of each path, the newest marker of each path (ms). */
+interface Known {
+  newest: Newest
+  marked: Map<string, number>
+}
+
+function markedByPath(markers: ParsedLines['markers']): Map<string, number> {
+  const marked = new Map<string, number>()
+  for (const {marker} of markers) marked.set(marker.path, Math.max(marked.get(marker.path) ?? 0, ms(marker.opTime)))
+  return marked
+}
+
+/** A marker stays while an entry of its path older than it is still in the file. */
+function retireMarkers(slots: Slot[]): void {
+  const left = slots.filter((s) => s.entry !== undefined && s.state !== 'done')
+  for (const slot of slots) {
+    const m = slot.marker
+    if (!m || slot.state !== 'marker') continue
+    if (!left.some((s) => s.entry?.path === m.path && ms(s.entry.opTime) < m.at)) slot.state = 'done'
+  }
+}
 
 /** Within the file, the newest op of a path wins (ties: the later line); the others are superseded. */
 function newestByPath(entries: DeadLetterEntry[]): Newest {
@@ -250,15 +296,16 @@ function newestByPath(entries: DeadLetterEntry[]): Newest {
 async function classify(
   writer: ReplayWriter,
   entries: DeadLetterEntry[],
-  newest: Newest,
+  {newest, marked}: Known,
 ): Promise<Map<DeadLetterEntry, Decision>> {
   const plan = new Map<DeadLetterEntry, Decision>()
   const states = await writer.fileStates([...new Set(entries.map((e) => e.path))])
   for (const e of entries) {
     const state = states.get(e.path)
     const newerInGraph = state?.ingestedAt != null && ms(state.ingestedAt) > ms(e.opTime)
+    const newerMarked = ms(e.opTime) < (marked.get(e.path) ?? 0)
     let decision: Decision = 'replay'
-    if (newest.get(e.path) !== e || newerInGraph) decision = 'superseded'
+    if (newest.get(e.path) !== e || newerInGraph || newerMarked) decision = 'superseded'
     else if (e.op === 'upsert' && state?.exists === true && state.contentHash === e.contentHash)
       decision = 'sameContent'
     else if (e.op === 'retract' && state?.exists !== true && (state?.statements ?? 0) === 0) decision = 'gone'

@@ -14,7 +14,7 @@ import {join} from 'node:path'
 
 import {Batcher} from './batcher.js'
 import {countFailures} from './dead-letter.js'
-import {errorMessage, LineageError} from './errors.js'
+import {errorMessage, isLineageError, LineageError} from './errors.js'
 import {ExitCode} from './exit-codes.js'
 import {outputFileFor} from './file-task.js'
 import {type FlagState, loadFlagState, overrideValues, stateFile} from './flag-state.js'
@@ -26,7 +26,7 @@ import {type Health, Metrics} from './metrics.js'
 import {ParseCache} from './parse-cache.js'
 import {removeServiceReport, type ServiceReport, writeServiceReport} from './service-state.js'
 import {FEATURES, loadSettings, resolveSettings, type Settings, type SettingsInput} from './settings.js'
-import {scanFolder, startWatcher} from './watcher.js'
+import {scanFolder, scanOutputs, startWatcher} from './watcher.js'
 import {WorkerPool} from './worker-pool.js'
 
 export interface ServiceOptions {
@@ -169,7 +169,7 @@ class Service implements ServiceHandle {
     // Announce ourselves before anything answers on the network, so ops commands find the heartbeat.
     this.heartbeat()
     await this.startMetrics()
-    if (s.neo4j) await this.graph(true)
+    if (s.neo4j) await this.connectAtStart()
     else
       this.logger.info(
         'graph is off: NEO4J_URI is not set. Lineage goes to the output folder only; set NEO4J_URI (and NEO4J_USER, NEO4J_PASSWORD) to write the graph.',
@@ -263,6 +263,12 @@ class Service implements ServiceHandle {
       this.batcher.push('remove', rel)
       queued++
     }
+    // Written (output, maybe graph) by a run killed before its ledger rows landed, and deleted since.
+    for (const rel of scanOutputs(s.outDir, this.logger)) {
+      if (onDisk.has(rel) || known.has(rel)) continue
+      this.batcher.push('remove', rel)
+      queued++
+    }
     this.reconciled = queued
     this.logger.info(`reconcile: ${onDisk.size} file(s) in the folder, ${queued} to ingest or retract`)
   }
@@ -283,6 +289,8 @@ class Service implements ServiceHandle {
       this.lastBatchAt = new Date().toISOString()
       this.metrics?.queueSize(this.queueSize())
     }
+    // With FEATURE_PARALLEL the last batch's graph write may still be running: let it land first.
+    await this.ingestor.drain()
     return this.shutdown()
   }
 
@@ -325,6 +333,21 @@ class Service implements ServiceHandle {
     return this.pool
   }
 
+  /**
+   * Neo4j down at start is survived (writes go to the failed-ingestion file until it is back); credentials or
+   * a database it rejects are a configuration error (exit 78): running on would only fill that file.
+   */
+  private async connectAtStart(): Promise<void> {
+    try {
+      await this.graph(true)
+    } catch (error) {
+      await this.metrics?.close()
+      this.ledger.close()
+      removeServiceReport(this.settings.stateDir, process.pid)
+      throw error
+    }
+  }
+
   /** The graph writer, connecting (again) when needed, at most every 5 s while Neo4j is down. */
   private async graph(force = false): Promise<GraphWriter | undefined> {
     const conn = this.settings.neo4j
@@ -338,6 +361,7 @@ class Service implements ServiceHandle {
       if (this.graphDown) this.logger.info(`Neo4j is reachable again at ${conn.uri}`)
       this.graphDown = undefined
     } catch (error) {
+      if (force && isLineageError(error) && error.exit === ExitCode.CONFIG) throw error
       const reason = errorMessage(error)
       if (this.graphDown !== reason) {
         this.logger.error(

@@ -3,10 +3,11 @@
  *
  * Only files with a configured extension count; dotfiles and dot-folders are ignored, and so is a symlink
  * whose target lies outside the watched folder (it is untrusted: it could expose any file on the host).
- * A file is reported only once its size has settled, so a half-written file is never parsed. An
- * exhausted inotify watch limit becomes a LineageError that names the sysctl to raise.
+ * A file is reported only once its size has settled, so a half-written file is never parsed; anything but a
+ * regular file (a FIFO, a socket, a device) is ignored, since reading it could block forever. An exhausted
+ * inotify watch limit becomes a LineageError that names the sysctl to raise.
  */
-import {type Dirent, readdirSync, realpathSync, statSync} from 'node:fs'
+import {type Dirent, readdirSync, realpathSync, rmSync, statSync} from 'node:fs'
 import {extname, join, relative, sep} from 'node:path'
 
 import type {FSWatcher} from 'chokidar'
@@ -48,6 +49,14 @@ function resolvesInside(realRoot: string, absPath: string): boolean {
   }
 }
 
+function isRegularFile(absPath: string): boolean {
+  try {
+    return statSync(absPath).isFile()
+  } catch {
+    return true // gone already: the reader reports it as vanished
+  }
+}
+
 /** Every watched file of the folder with its size and mtime, for the reconcile. */
 export function scanFolder(rawDir: string, extensions: readonly string[], logger: Logger): Map<string, FileStat> {
   const found = new Map<string, FileStat>()
@@ -85,6 +94,57 @@ export function scanFolder(rawDir: string, extensions: readonly string[], logger
   return found
 }
 
+const OUTPUT_SUFFIX = '.lineage.json'
+/** `<out>.lineage.json.<pid>.<hex>.tmp`: an output being written (fs-utils' writeFileAtomic). */
+const OUTPUT_TEMP = /\.lineage\.json\.(\d+)\.[0-9a-f]+\.tmp$/
+
+/**
+ * The files whose lineage is in the output folder (`<rel>.lineage.json` -> rel), for the reconcile: one
+ * whose file is gone and that the ledger does not know was written by a run killed before its ledger row
+ * landed, and must be retracted. Temp files left by a writer that died mid-write are removed.
+ */
+export function scanOutputs(outDir: string, logger: Logger): Set<string> {
+  const found = new Set<string>()
+  const walk = (dir: string): void => {
+    let entries: Dirent[]
+    try {
+      entries = readdirSync(dir, {withFileTypes: true})
+    } catch {
+      return // no output folder yet
+    }
+    for (const entry of entries) {
+      const abs = join(dir, entry.name)
+      if (entry.isDirectory()) {
+        walk(abs)
+        continue
+      }
+      if (!entry.isFile()) continue
+      const rel = relative(outDir, abs)
+      if (rel.endsWith(OUTPUT_SUFFIX)) {
+        found.add(rel.slice(0, -OUTPUT_SUFFIX.length))
+        continue
+      }
+      const temp = OUTPUT_TEMP.exec(entry.name)
+      if (temp && !processAlive(Number(temp[1]))) {
+        logger.debug(`removing ${rel}, left by a writer that died`)
+        rmSync(abs, {force: true})
+      }
+    }
+  }
+  walk(outDir)
+  return found
+}
+
+function processAlive(pid: number): boolean {
+  if (pid === process.pid) return true
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
 function watchLimitError(error: NodeJS.ErrnoException): LineageError {
   return new LineageError(
     `the system limit on file watches is exhausted (${error.code ?? 'ENOSPC'})`,
@@ -117,6 +177,11 @@ export async function startWatcher(options: WatchOptions): Promise<{close: () =>
     if (!isWatchedPath(rel, options.extensions)) return
     if (op === 'upsert' && !resolvesInside(realRoot, abs)) {
       options.logger.warn(`ignoring symlink that leads outside the watched folder: ${rel}`)
+      return
+    }
+    if (op === 'upsert' && !isRegularFile(abs)) {
+      // A FIFO would block the reader forever, a device could be endless.
+      options.logger.warn(`ignoring ${rel}: not a regular file`)
       return
     }
     options.onEvent(op, rel)

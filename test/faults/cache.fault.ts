@@ -1,0 +1,98 @@
+import {randomBytes} from 'node:crypto'
+import {closeSync, fstatSync, openSync, readdirSync, writeFileSync, writeSync} from 'node:fs'
+import {basename, dirname} from 'node:path'
+
+import Database from '../../src/core/sqlite.js'
+import {expect} from 'chai'
+
+import type {ServiceHandle} from '../../src/core/service.js'
+import {useNeo4j} from '../helpers/neo4j.js'
+import {runService, serviceEnv, waitFor} from '../helpers/service.js'
+import {tmpDir} from '../helpers/tmp.js'
+import {cli, cliRun} from './support/cli.js'
+import {ledgerCounts, relFor, sleep, sqlFor, waitCaughtUp, writeCorpus, writeFile} from './support/corpus.js'
+import {expectSameAsCleanIngestion} from './support/reference.js'
+
+describe('fault: the parse cache damaged or cleared under a running service', function () {
+  this.timeout(180_000)
+  const neo = useNeo4j()
+  let tmp: ReturnType<typeof tmpDir>
+  let service: ServiceHandle | undefined
+  beforeEach(() => {
+    tmp = tmpDir('lineage-fault-')
+  })
+  afterEach(async () => {
+    await service?.stop()
+    tmp.remove()
+  })
+
+  const cacheCheck = async (env: NodeJS.ProcessEnv): Promise<{code: number | null; stdout: string}> =>
+    cliRun(['cache', 'stats', '--check', '--json'], {LINEAGE_CACHE_FILE: env.LINEAGE_CACHE_FILE})
+
+  it('overwritten with random bytes (whole file, then pages behind an intact header): moved aside, nothing lost', async () => {
+    const env = serviceEnv(tmp.dir, {NEO4J_URI: neo.uri, BATCH_SIZE_THRESHOLD: '10'})
+    const raw = env.LINEAGE_RAW_DIR!
+    const cache = env.LINEAGE_CACHE_FILE!
+    const written = (n: number) => () => ledgerCounts(env.LINEAGE_STATE_DIR!).written === n
+    writeCorpus(raw, 40)
+    service = await runService(env)
+    await waitFor('40 files in', written(40), 60_000)
+    const s = service
+
+    // 1. The whole file becomes noise. New files, and copies of known content (cache hits, were it healthy).
+    writeFileSync(cache, randomBytes(256 * 1024))
+    await sleep(1100) // the cache checks its file's header at most once a second
+    writeCorpus(raw, 10, 100)
+    for (let i = 0; i < 10; i++) writeFile(raw, `copies/c${i}.sql`, sqlFor(i))
+    await waitFor('the next 20 files in', written(60), 60_000)
+
+    // 2. Noise behind a valid header, on pages in use (checkpointed out of the WAL first), so SQLite meets it.
+    const db = new Database(cache)
+    db.pragma('wal_checkpoint(TRUNCATE)')
+    db.close()
+    const fd = openSync(cache, 'r+')
+    const size = fstatSync(fd).size
+    writeSync(fd, randomBytes(size - 4096), 0, size - 4096, 4096)
+    closeSync(fd)
+    for (let i = 0; i < 10; i++) writeFile(raw, `copies/d${i}.sql`, sqlFor(100 + i))
+    for (const i of [20, 21, 22]) writeFile(raw, relFor(i), sqlFor(i, 2))
+    await waitCaughtUp(env)
+
+    expect(s.stats.failed, 'files failed').to.equal(0)
+    const aside = readdirSync(dirname(cache)).filter((f) => /\.corrupt-[0-9TZ]+(-\d+)?$/.test(f))
+    expect(aside, 'damaged copies moved aside').to.have.length.of.at.least(1)
+    expect(aside.every((f) => f.startsWith(basename(cache)))).to.equal(true)
+    await s.stop()
+    service = undefined
+    const check = await cacheCheck(env)
+    expect(check.code, check.stdout).to.equal(0)
+    await expectSameAsCleanIngestion(neo, {rawDir: raw, outDir: env.LINEAGE_OUT_DIR!})
+  })
+
+  it('lineage cache clear at the same moment as ingestion changes nothing but the cache', async () => {
+    const env = serviceEnv(tmp.dir, {NEO4J_URI: neo.uri, BATCH_SIZE_THRESHOLD: '20'})
+    const raw = env.LINEAGE_RAW_DIR!
+    writeCorpus(raw, 100)
+    service = await runService(env)
+    const s = service
+    // Clear again and again while the first files go in and more arrive.
+    const clears: ReturnType<typeof cli>[] = []
+    for (let round = 0; round < 4; round++) {
+      clears.push(cli(['cache', 'clear', '--json'], {LINEAGE_CACHE_FILE: env.LINEAGE_CACHE_FILE}))
+      writeCorpus(raw, 25, 200 + round * 25)
+      for (let i = 0; i < 5; i++) writeFile(raw, `copies/r${round}-${i}.sql`, sqlFor(i))
+      await sleep(300)
+    }
+    for (const c of clears) {
+      const exit = await c.exited
+      expect(exit.code, `cache clear: ${c.stdout()} ${c.stderr()}`).to.equal(0)
+    }
+    await waitCaughtUp(env, {timeoutMs: 90_000})
+    expect(s.stats.failed, 'files failed').to.equal(0)
+    await s.stop()
+    service = undefined
+    const check = await cacheCheck(env)
+    expect(check.code, check.stdout).to.equal(0)
+    await expectSameAsCleanIngestion(neo, {rawDir: raw, outDir: env.LINEAGE_OUT_DIR!})
+  })
+})

@@ -1,0 +1,73 @@
+import {existsSync, readdirSync} from 'node:fs'
+import {join} from 'node:path'
+
+import {expect} from 'chai'
+
+import {useNeo4j} from '../helpers/neo4j.js'
+import {serviceEnv, waitFor} from '../helpers/service.js'
+import {tmpDir} from '../helpers/tmp.js'
+import {cli, cliRun, type Cli, reap} from './support/cli.js'
+import {ledgerRows, writeCorpus} from './support/corpus.js'
+import {expectSameAsCleanIngestion} from './support/reference.js'
+
+describe('fault: SIGTERM during a large ingest', function () {
+  this.timeout(180_000)
+  const neo = useNeo4j()
+  let tmp: ReturnType<typeof tmpDir>
+  let child: Cli | undefined
+  beforeEach(() => {
+    tmp = tmpDir('lineage-fault-')
+  })
+  afterEach(async () => {
+    await reap(child)
+    tmp.remove()
+  })
+
+  it('exits cleanly (0) after the batch in flight, a second signal at once (130); the next start finishes', async () => {
+    const env = serviceEnv(tmp.dir, {NEO4J_URI: neo.uri, BATCH_SIZE_THRESHOLD: '25'})
+    const raw = env.LINEAGE_RAW_DIR!
+    const total = 1500
+    writeCorpus(raw, total)
+    const done = (): number => ledgerRows(env.LINEAGE_STATE_DIR!).size
+
+    for (const [round, signals, code] of [
+      [1, 1, 0],
+      [2, 2, 130],
+    ] as const) {
+      child = cli(['watch', raw, env.LINEAGE_OUT_DIR!], env, {cwd: tmp.dir})
+      const c = child
+      const before = done()
+      await waitFor(
+        `round ${round}: ingestion under way`,
+        () => c.exit() !== undefined || done() >= before + 50,
+        60_000,
+      )
+      const signalled = Date.now()
+      c.kill('SIGTERM')
+      if (signals === 2) {
+        // (signals are not queued: the second must come after the first was handled)
+        await waitFor(
+          'the first signal handled',
+          () => c.stderr().includes('SIGTERM received') || c.exit() !== undefined,
+        )
+        c.kill('SIGTERM')
+      }
+      const exit = await c.exited
+      expect(exit.code, `round ${round}: ${c.stderr()}`).to.equal(code)
+      expect(Date.now() - signalled, 'time to exit (ms)').to.be.below(15_000)
+      expect(done(), `round ${round}: stopped mid-way`).to.be.below(total)
+      if (round === 1) {
+        expect(c.stderr()).to.match(/SIGTERM received: finishing the batch in flight/)
+        expect(existsSync(join(env.LINEAGE_STATE_DIR!, 'service.json')), 'heartbeat removed').to.equal(false)
+      }
+      expect(readdirSync(tmp.dir).filter((f) => f.endsWith('.lock'))).to.deep.equal([])
+    }
+
+    const last = await cliRun(['watch', raw, env.LINEAGE_OUT_DIR!, '--once', '--json'], env, {cwd: tmp.dir})
+    expect(last.code, last.stderr).to.equal(0)
+    const summary = JSON.parse(last.stdout) as {files: number; failed: number}
+    expect(summary.failed).to.equal(0)
+    expect(done()).to.equal(total)
+    await expectSameAsCleanIngestion(neo, {rawDir: raw, outDir: env.LINEAGE_OUT_DIR!})
+  })
+})
