@@ -3,7 +3,6 @@ import {existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writ
 import {dirname, join} from 'node:path'
 import {Worker} from 'node:worker_threads'
 
-import Database from '../../src/core/sqlite.js'
 import {expect} from 'chai'
 import sinon from 'sinon'
 
@@ -17,6 +16,7 @@ import {
   ParseCache,
   type ParseCacheOptions,
 } from '../../src/core/index.js'
+import Database from '../../src/core/sqlite.js'
 import {tmpDir} from '../helpers/tmp.js'
 
 function lineage(path: string, target = 'mart.orders'): FileLineage {

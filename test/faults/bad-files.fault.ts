@@ -8,10 +8,10 @@ import {expect} from 'chai'
 import type {ServiceHandle} from '../../src/core/service.js'
 import {useNeo4j} from '../helpers/neo4j.js'
 import {runService, serviceEnv, waitFor} from '../helpers/service.js'
-import {tmpDir} from '../helpers/tmp.js'
 import {cliRun} from './support/cli.js'
 import {waitCaughtUp, writeCorpus, writeFile} from './support/corpus.js'
 import {expectSameAsCleanIngestion} from './support/reference.js'
+import {useFaultDir} from './support/fixture.js'
 
 const NOBODY = 65_534
 const asRoot = process.getuid?.() === 0
@@ -35,15 +35,8 @@ function writeBadFiles(raw: string): Record<string, RegExp | null> {
 describe('fault: files that are empty, binary, not UTF-8, 50 MB, unreadable, not files, or gone before read', function () {
   this.timeout(180_000)
   const neo = useNeo4j()
-  let tmp: ReturnType<typeof tmpDir>
   let service: ServiceHandle | undefined
-  beforeEach(() => {
-    tmp = tmpDir('lineage-fault-')
-  })
-  afterEach(async () => {
-    await service?.stop()
-    tmp.remove()
-  })
+  const tmp = useFaultDir(async () => service?.stop())
 
   it(`watch --once${asRoot ? ' (as nobody: root reads anything)' : ''}: each fails with its reason, logged once; the rest go in`, async () => {
     const env = serviceEnv(tmp.dir, {NEO4J_URI: neo.uri})

@@ -2,29 +2,22 @@ import {randomBytes} from 'node:crypto'
 import {closeSync, fstatSync, openSync, readdirSync, writeFileSync, writeSync} from 'node:fs'
 import {basename, dirname} from 'node:path'
 
-import Database from '../../src/core/sqlite.js'
 import {expect} from 'chai'
 
+import Database from '../../src/core/sqlite.js'
 import type {ServiceHandle} from '../../src/core/service.js'
 import {useNeo4j} from '../helpers/neo4j.js'
 import {runService, serviceEnv, waitFor} from '../helpers/service.js'
-import {tmpDir} from '../helpers/tmp.js'
 import {cli, cliRun} from './support/cli.js'
 import {ledgerCounts, relFor, sleep, sqlFor, waitCaughtUp, writeCorpus, writeFile} from './support/corpus.js'
 import {expectSameAsCleanIngestion} from './support/reference.js'
+import {useFaultDir} from './support/fixture.js'
 
 describe('fault: the parse cache damaged or cleared under a running service', function () {
   this.timeout(180_000)
   const neo = useNeo4j()
-  let tmp: ReturnType<typeof tmpDir>
   let service: ServiceHandle | undefined
-  beforeEach(() => {
-    tmp = tmpDir('lineage-fault-')
-  })
-  afterEach(async () => {
-    await service?.stop()
-    tmp.remove()
-  })
+  const tmp = useFaultDir(async () => service?.stop())
 
   const cacheCheck = async (env: NodeJS.ProcessEnv): Promise<{code: number | null; stdout: string}> =>
     cliRun(['cache', 'stats', '--check', '--json'], {LINEAGE_CACHE_FILE: env.LINEAGE_CACHE_FILE})

@@ -1,16 +1,16 @@
 import {existsSync, readdirSync, readFileSync, rmSync} from 'node:fs'
 import {join} from 'node:path'
 
-import Database from '../../src/core/sqlite.js'
 import {expect} from 'chai'
 
+import Database from '../../src/core/sqlite.js'
 import {readFailures} from '../../src/core/dead-letter.js'
 import {useNeo4j} from '../helpers/neo4j.js'
 import {serviceEnv, waitFor} from '../helpers/service.js'
-import {tmpDir} from '../helpers/tmp.js'
 import {cli, type Cli, reap} from './support/cli.js'
 import {relFor, sqlFileCount, sqlFor, writeCorpus, writeFile} from './support/corpus.js'
 import {expectSameAsCleanIngestion} from './support/reference.js'
+import {useFaultDir} from './support/fixture.js'
 
 interface Heartbeat {
   pid: number
@@ -38,15 +38,8 @@ function inFlight(env: NodeJS.ProcessEnv): string[] {
 describe('fault: kill -9 of lineage watch in the middle of a batch, then a restart', function () {
   this.timeout(180_000)
   const neo = useNeo4j()
-  let tmp: ReturnType<typeof tmpDir>
   let child: Cli | undefined
-  beforeEach(() => {
-    tmp = tmpDir('lineage-fault-')
-  })
-  afterEach(async () => {
-    await reap(child)
-    tmp.remove()
-  })
+  const tmp = useFaultDir(async () => reap(child))
 
   it('every file is in the graph exactly once and the output folder is whole', async () => {
     const env = serviceEnv(tmp.dir, {NEO4J_URI: neo.uri, BATCH_SIZE_THRESHOLD: '25'})

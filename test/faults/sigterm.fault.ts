@@ -5,23 +5,16 @@ import {expect} from 'chai'
 
 import {useNeo4j} from '../helpers/neo4j.js'
 import {serviceEnv, waitFor} from '../helpers/service.js'
-import {tmpDir} from '../helpers/tmp.js'
 import {cli, cliRun, type Cli, reap} from './support/cli.js'
 import {ledgerRows, writeCorpus} from './support/corpus.js'
 import {expectSameAsCleanIngestion} from './support/reference.js'
+import {useFaultDir} from './support/fixture.js'
 
 describe('fault: SIGTERM during a large ingest', function () {
   this.timeout(180_000)
   const neo = useNeo4j()
-  let tmp: ReturnType<typeof tmpDir>
   let child: Cli | undefined
-  beforeEach(() => {
-    tmp = tmpDir('lineage-fault-')
-  })
-  afterEach(async () => {
-    await reap(child)
-    tmp.remove()
-  })
+  const tmp = useFaultDir(async () => reap(child))
 
   it('exits cleanly (0) after the batch in flight, a second signal at once (130); the next start finishes', async () => {
     const env = serviceEnv(tmp.dir, {NEO4J_URI: neo.uri, BATCH_SIZE_THRESHOLD: '25'})

@@ -7,7 +7,6 @@ import {existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSyn
 import {dirname, join, relative} from 'node:path'
 
 import Database from '../../../src/core/sqlite.js'
-
 import type {Neo4jContext} from '../../helpers/neo4j.js'
 
 /** The SQL of file i; `version` changes its lineage (an edit). */
