@@ -6,7 +6,8 @@
  *   credentials or the database. neo4j-driver is imported there, lazily: importing this module is cheap.
  * - `apply` never throws for Neo4j failures: they come back in `failed`, the rest in `written`.
  *   Batched: one UNWIND transaction per group of whole files (a file's rows are never split over two
- *   transactions, so a file is all in or all out), nodes before relationships. Single (the baseline): a
+ *   transactions, so a file is all in or all out), nodes before relationships, with the queries of
+ *   graph-batch.ts (relationships CREATEd after the replacement delete). Single (the baseline): a
  *   replacement-delete transaction per op, then one transaction per node and per relationship, the
  *   SqlFile node (with contentHash) last, so a SqlFile carrying a contentHash proves its write completed.
  * - Transient errors are retried with exponential backoff; after a connectivity failure a circuit breaker
@@ -22,6 +23,7 @@ import type {Driver, Transaction} from 'neo4j-driver'
 
 import {errorMessage, LineageError} from './errors.js'
 import {ExitCode} from './exit-codes.js'
+import {BATCH_ORDER, BATCH_QUERIES, batchRows} from './graph-batch.js'
 import {
   entityCount,
   type FileRows,
@@ -95,6 +97,9 @@ export const DEFAULT_RETRY: RetryPolicy = {attempts: 3, initialDelayMs: 100, max
  * write ~40-45k rows/s fresh and ~23-29k rows/s when replacing; 1k-2.5k lose ~20% on fresh writes, 50k
  * halves the replacement rate (bigger deletes to commit). 10k keeps the locks and the rollback small.
  * Rows per UNWIND statement made no measurable difference between 1k and 5k.
+ * Re-measured with the graph-batch.ts queries (Neo4j CPU per 300 files of ~1,000 entities, fresh/replace):
+ * 2.5k 4.9/6.8 s, 10k 4.1-4.4/6.1-6.7 s, 25k 4.3-4.5/7.6-8.0 s, 60k 4.5-4.6/9.3-9.4 s; rows per query
+ * 500, 2.5k and 10k within noise. 10k stays.
  */
 export const DEFAULT_MAX_ENTITIES_PER_TX = 10_000
 export const DEFAULT_ROWS_PER_QUERY = 2_500
@@ -336,9 +341,8 @@ export class GraphWriter {
           'deleteFiles',
           group.filter((i) => i.op === 'retract').map((i) => i.path),
         )
-        const rows = mergeRows(group.flatMap((i) => (i.op === 'upsert' ? [i.rows] : [])))
-        await this.run(tx, 'files', rows.files)
-        for (const name of ENTITY_QUERIES) await this.run(tx, name, rows[name])
+        const rows = batchRows(group.flatMap((i) => (i.op === 'upsert' ? [i.rows] : [])))
+        for (const name of BATCH_ORDER) await this.runCypher(tx, BATCH_QUERIES[name], rows[name])
         await this.cleanOrphans(tx, candidates)
       })
       this.stats.entities += group.reduce((n, i) => n + (i.op === 'upsert' ? entityCount(i.rows) : 0), 0)
@@ -423,11 +427,19 @@ export class GraphWriter {
   }
 
   /** Run one of the UNWIND queries over rows, in slices; returns the result rows as plain objects. */
-  private async run(tx: Transaction, name: QueryName, rows: readonly unknown[]): Promise<Record<string, unknown>[]> {
+  private run(tx: Transaction, name: QueryName, rows: readonly unknown[]): Promise<Record<string, unknown>[]> {
+    return this.runCypher(tx, Q[name], rows)
+  }
+
+  private async runCypher(
+    tx: Transaction,
+    cypher: string,
+    rows: readonly unknown[],
+  ): Promise<Record<string, unknown>[]> {
     const out: Record<string, unknown>[] = []
     const size = this.options.rowsPerQuery ?? DEFAULT_ROWS_PER_QUERY
     for (let i = 0; i < rows.length; i += size) {
-      const {records} = await tx.run(Q[name], {rows: rows.slice(i, i + size)})
+      const {records} = await tx.run(cypher, {rows: rows.slice(i, i + size)})
       for (const r of records) out.push(r.toObject())
     }
     return out
