@@ -1,9 +1,9 @@
 /** Human output and flags shared by the commands that change flags (rollback ..., flags enable|disable|reset). */
-import {Flags} from '@oclif/core'
+import {Args, Flags} from '@oclif/core'
 
 import {applyFlagChange, type FlagApplyResult} from '../core/flag-apply.js'
-import type {FlagChangeResult} from '../core/rollback.js'
-import type {SettingsInput} from '../core/settings.js'
+import {type FlagChangeResult, parseFeature, setFeature} from '../core/rollback.js'
+import {FEATURES, type SettingsInput} from '../core/settings.js'
 
 export function describeFlagChange(change: FlagChangeResult, apply: FlagApplyResult): string[] {
   const lines: string[] = []
@@ -60,4 +60,30 @@ export async function finishFlagChange(
   const apply = await applyFlagChange(change, input, {restart})
   for (const line of describeFlagChange(change, apply)) log(line)
   return {...change, apply}
+}
+
+/** The FEATURE argument of `flags enable` and `flags disable`. */
+export function featureArgs(verb: 'enable' | 'disable') {
+  return {feature: Args.string({description: `feature to ${verb} (${FEATURES.join(', ')})`, required: true})}
+}
+
+/** `flags enable|disable FEATURE`: save the override, apply it, print what happened. */
+export async function switchFeature(
+  options: {
+    feature: string
+    value: boolean
+    config: string | undefined
+    reason: string | undefined
+    dryRun: boolean
+    restart: boolean
+  },
+  log: (line: string) => void,
+): Promise<FlagChangeOutput> {
+  const input = {configFile: options.config}
+  const change = setFeature(
+    {settings: input, reason: options.reason, dryRun: options.dryRun},
+    parseFeature(options.feature),
+    options.value,
+  )
+  return finishFlagChange(change, input, options.restart, log)
 }

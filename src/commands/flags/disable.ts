@@ -1,9 +1,5 @@
-import {Args} from '@oclif/core'
-
 import {BaseCommand} from '../../base-command.js'
-import {parseFeature, setFeature} from '../../core/rollback.js'
-import {FEATURES} from '../../core/settings.js'
-import {changeFlags, finishFlagChange, type FlagChangeOutput} from '../../ui/flag-change.js'
+import {changeFlags, featureArgs, type FlagChangeOutput, switchFeature} from '../../ui/flag-change.js'
 
 export default class FlagsDisable extends BaseCommand<typeof FlagsDisable> {
   static override summary = 'Disable one feature through an operator override'
@@ -13,22 +9,17 @@ second.`
 
   static override examples = ['<%= config.bin %> <%= command.id %> parallel --reason "worker OOM"']
 
-  static override args = {
-    feature: Args.string({description: `feature to disable (${FEATURES.join(', ')})`, required: true}),
-  }
+  static override args = featureArgs('disable')
 
   static override flags = {...changeFlags}
 
   public async run(): Promise<FlagChangeOutput> {
-    const input = {configFile: this.flags.config}
-    const feature = parseFeature(this.args.feature)
-    const change = setFeature(
-      {settings: input, reason: this.flags.reason, dryRun: this.flags['dry-run']},
-      feature,
-      false,
+    const {config, reason, restart} = this.flags
+    return switchFeature(
+      {feature: this.args.feature, value: false, config, reason, dryRun: this.flags['dry-run'], restart},
+      (l) => {
+        this.log(l)
+      },
     )
-    return finishFlagChange(change, input, this.flags.restart, (l) => {
-      this.log(l)
-    })
   }
 }

@@ -1,9 +1,5 @@
-import {Args} from '@oclif/core'
-
 import {BaseCommand} from '../../base-command.js'
-import {parseFeature, setFeature} from '../../core/rollback.js'
-import {FEATURES} from '../../core/settings.js'
-import {changeFlags, finishFlagChange, type FlagChangeOutput} from '../../ui/flag-change.js'
+import {changeFlags, featureArgs, type FlagChangeOutput, switchFeature} from '../../ui/flag-change.js'
 
 export default class FlagsEnable extends BaseCommand<typeof FlagsEnable> {
   static override summary = 'Enable one feature through an operator override'
@@ -13,22 +9,17 @@ second. Re-enable in the order parse-cache, batching, neo4j-batch, parallel; the
 
   static override examples = ['<%= config.bin %> <%= command.id %> parse-cache --reason "staging clean for 24 h"']
 
-  static override args = {
-    feature: Args.string({description: `feature to enable (${FEATURES.join(', ')})`, required: true}),
-  }
+  static override args = featureArgs('enable')
 
   static override flags = {...changeFlags}
 
   public async run(): Promise<FlagChangeOutput> {
-    const input = {configFile: this.flags.config}
-    const feature = parseFeature(this.args.feature)
-    const change = setFeature(
-      {settings: input, reason: this.flags.reason, dryRun: this.flags['dry-run']},
-      feature,
-      true,
+    const {config, reason, restart} = this.flags
+    return switchFeature(
+      {feature: this.args.feature, value: true, config, reason, dryRun: this.flags['dry-run'], restart},
+      (l) => {
+        this.log(l)
+      },
     )
-    return finishFlagChange(change, input, this.flags.restart, (l) => {
-      this.log(l)
-    })
   }
 }
