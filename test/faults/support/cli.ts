@@ -1,6 +1,6 @@
 /**
  * The built CLI as a child process (`node bin/run.js ...`), for the faults that need a real process: kill -9,
- * SIGTERM, another user. Run `npx tsc -p tsconfig.build.json` first; the children run dist/.
+ * SIGTERM, a root without its read override. Run `npx tsc -p tsconfig.build.json` first; the children run dist/.
  */
 import {type ChildProcess, spawn} from 'node:child_process'
 import {existsSync} from 'node:fs'
@@ -27,8 +27,12 @@ export interface Cli {
 
 export interface CliOptions {
   cwd?: string
-  uid?: number
-  gid?: number
+  /**
+   * Run without the capabilities that let root read any file (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH), through
+   * util-linux's setpriv, so a `chmod 000` file is unreadable even to root. (Running as another user instead
+   * would need that user to reach the checkout, which a private temporary folder does not allow.)
+   */
+  withoutReadOverride?: boolean
 }
 
 /**
@@ -40,12 +44,14 @@ export function cli(args: string[], env: NodeJS.ProcessEnv, options: CliOptions 
     throw new Error('dist/ is missing: build first with "npx tsc -p tsconfig.build.json"')
   }
   const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('NEO4J_')))
-  const child = spawn(process.execPath, [RUN_JS, ...args], {
+  const command = [process.execPath, RUN_JS, ...args]
+  if (options.withoutReadOverride === true) {
+    command.unshift('setpriv', '--bounding-set=-dac_override,-dac_read_search', '--')
+  }
+  const child = spawn(command[0]!, command.slice(1), {
     cwd: options.cwd ?? ROOT,
     env: {...base, NO_COLOR: '1', ...env},
     stdio: ['ignore', 'pipe', 'pipe'],
-    ...(options.uid === undefined ? {} : {uid: options.uid}),
-    ...(options.gid === undefined ? {} : {gid: options.gid}),
   })
   let out = ''
   let err = ''
