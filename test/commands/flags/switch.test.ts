@@ -20,9 +20,7 @@ describe('flags enable | disable', () => {
     tmp.remove()
   })
   const run = (args: string): ReturnType<typeof runCommand> =>
-    withEnv({LINEAGE_STATE_DIR: tmp.dir, LINEAGE_ACTOR: 'alice', FEATURE_PARALLEL: undefined}, () =>
-      runCommand(args),
-    )
+    withEnv({LINEAGE_STATE_DIR: tmp.dir, LINEAGE_ACTOR: 'alice', FEATURE_PARALLEL: undefined}, () => runCommand(args))
 
   it('disable saves an override to false with who and why, enable puts it to true, both audited', async () => {
     const off = await run('flags disable parallel --reason "worker OOM" --json')
