@@ -16,12 +16,12 @@
    neo4j-driver declares its option bags (Config, SessionConfig, QueryConfig) as classes, yet documents and
    accepts plain objects for them. */
 import {createHash} from 'node:crypto'
-import {readdirSync, readFileSync} from 'node:fs'
-import {join, relative} from 'node:path'
+import {readFileSync} from 'node:fs'
 
 import type {Driver} from 'neo4j-driver'
 
 import {errorMessage} from './errors.js'
+import {listFiles} from './fs-utils.js'
 import {GraphWriter, type Neo4jConnection} from './graph-writer.js'
 import type {Logger} from './logger.js'
 
@@ -191,29 +191,16 @@ export class BenchGraph {
 /** One hash per `<path>.lineage.json` under `outDir`, keyed by the SQL file's path, `ingestedAt` left out. */
 export function digestOutput(outDir: string): Digest {
   const d = emptyDigest()
-  const walk = (dir: string): void => {
-    let entries
+  for (const {abs, rel} of listFiles(outDir)) {
+    if (!rel.endsWith('.lineage.json')) continue
+    let canonical: string
     try {
-      entries = readdirSync(dir, {withFileTypes: true})
-    } catch {
-      return
+      canonical = canonicalJson(JSON.parse(readFileSync(abs, 'utf8')), VOLATILE)
+    } catch (error) {
+      canonical = `unreadable: ${errorMessage(error)}`
     }
-    for (const e of entries) {
-      const abs = join(dir, e.name)
-      if (e.isDirectory()) walk(abs)
-      else if (e.name.endsWith('.lineage.json')) {
-        const rel = relative(outDir, abs).slice(0, -'.lineage.json'.length)
-        let canonical: string
-        try {
-          canonical = canonicalJson(JSON.parse(readFileSync(abs, 'utf8')), VOLATILE)
-        } catch (error) {
-          canonical = `unreadable: ${errorMessage(error)}`
-        }
-        add(d, 'output files', rel, canonical)
-      }
-    }
+    add(d, 'output files', rel.slice(0, -'.lineage.json'.length), canonical)
   }
-  walk(outDir)
   return d
 }
 

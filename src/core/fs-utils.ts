@@ -1,10 +1,10 @@
 /**
  * Small file-system helpers shared by the core: atomic writes (temp file + fsync + rename, so a reader or
- * a crash never sees half a file) and content hashing.
+ * a crash never sees half a file), content hashing and a recursive file listing.
  */
 import {createHash, randomBytes} from 'node:crypto'
-import {closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync} from 'node:fs'
-import {dirname} from 'node:path'
+import {closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeSync} from 'node:fs'
+import {dirname, join, relative} from 'node:path'
 
 export function sha256(data: Buffer | string): string {
   return createHash('sha256').update(data).digest('hex')
@@ -34,4 +34,24 @@ export function isInside(parent: string, child: string): boolean {
   if (child === parent) return true
   const prefix = parent.endsWith('/') ? parent : `${parent}/`
   return child.startsWith(prefix)
+}
+
+/** Every file below root, as absolute and root-relative paths; a folder that cannot be read is passed over. */
+export function listFiles(root: string): {abs: string; rel: string}[] {
+  const found: {abs: string; rel: string}[] = []
+  const walk = (dir: string): void => {
+    let entries
+    try {
+      entries = readdirSync(dir, {withFileTypes: true})
+    } catch {
+      return
+    }
+    for (const e of entries) {
+      const abs = join(dir, e.name)
+      if (e.isDirectory()) walk(abs)
+      else found.push({abs, rel: relative(root, abs)})
+    }
+  }
+  walk(root)
+  return found
 }

@@ -3,12 +3,12 @@
  * fault-free ingestion of the same files. Full sets of nodes and relationships (graphSnapshot), and every file
  * of the output folder with its lineage JSON, minus what legitimately differs between two runs (ingestedAt).
  */
-import {readdirSync, readFileSync} from 'node:fs'
-import {join, relative} from 'node:path'
+import {readFileSync} from 'node:fs'
 
 import {expect} from 'chai'
 
 import {readFailures} from '../../../src/core/dead-letter.js'
+import {listFiles} from '../../../src/core/fs-utils.js'
 import type {Neo4jContext, Snapshot} from '../../helpers/neo4j.js'
 import {ingestOnce, serviceEnv} from '../../helpers/service.js'
 import {tmpDir} from '../../helpers/tmp.js'
@@ -19,35 +19,20 @@ export const VOLATILE_OUTPUT_FIELDS = ['ingestedAt']
 /** Every file under `outDir` (stray temp files included): lineage JSON parsed, volatile fields removed. */
 export function outputSnapshot(outDir: string): Record<string, unknown> {
   const out: Record<string, unknown> = {}
-  const walk = (dir: string): void => {
-    let entries
+  for (const {abs, rel} of listFiles(outDir)) {
+    let text: Buffer
     try {
-      entries = readdirSync(dir, {withFileTypes: true})
+      text = readFileSync(abs)
     } catch {
-      return
+      continue // gone since the listing (a temp file renamed by a running writer)
     }
-    for (const e of entries) {
-      const abs = join(dir, e.name)
-      if (e.isDirectory()) {
-        walk(abs)
-        continue
-      }
-      const rel = relative(outDir, abs)
-      let text: Buffer
-      try {
-        text = readFileSync(abs)
-      } catch {
-        continue // gone since the listing (a temp file renamed by a running writer)
-      }
-      if (!rel.endsWith('.lineage.json')) {
-        out[rel] = `<not a lineage file: ${text.length} bytes>`
-        continue
-      }
-      const record = JSON.parse(text.toString('utf8')) as Record<string, unknown>
-      out[rel] = Object.fromEntries(Object.entries(record).filter(([k]) => !VOLATILE_OUTPUT_FIELDS.includes(k)))
+    if (!rel.endsWith('.lineage.json')) {
+      out[rel] = `<not a lineage file: ${text.length} bytes>`
+      continue
     }
+    const record = JSON.parse(text.toString('utf8')) as Record<string, unknown>
+    out[rel] = Object.fromEntries(Object.entries(record).filter(([k]) => !VOLATILE_OUTPUT_FIELDS.includes(k)))
   }
-  walk(outDir)
   return out
 }
 
