@@ -79,7 +79,9 @@ describe('fault: files that are empty, binary, not UTF-8, 50 MB, unreadable, not
       NEO4J_URI: neo.uri,
       INGEST_WORKERS: '1',
       BATCH_SIZE_THRESHOLD: '100',
-      DEBOUNCE_WINDOW_SECONDS: '1',
+      // Long enough that the bad files, the slow file and the 30 behind it are one batch, however slow the
+      // 50 MB write and the watcher's settling are: the deletions below must hit files still queued.
+      DEBOUNCE_WINDOW_SECONDS: '4',
     })
     const raw = env.LINEAGE_RAW_DIR!
     writeCorpus(raw, 10)
@@ -91,7 +93,7 @@ describe('fault: files that are empty, binary, not UTF-8, 50 MB, unreadable, not
     execFileSync('mkfifo', [join(raw, 'bad/pipe.sql')])
     // One batch: a file that takes the only worker a second or two (and is small in the graph), then 30 files
     // queued behind it.
-    const conditions = Array.from({length: 40_000}, (_, i) => `c${i} = ${i}`).join(' AND ')
+    const conditions = Array.from({length: 80_000}, (_, i) => `c${i} = ${i}`).join(' AND ')
     writeFile(raw, 'slow/first.sql', `INSERT INTO s.t SELECT a FROM s.u WHERE ${conditions};`)
     const queued = writeCorpus(raw, 30, 100)
     const handed = s.stats.parsedInPool + 31 + 4
