@@ -79,6 +79,18 @@ interface Baseline {
   output: Digest
 }
 
+/** Every folder and file of a service of its own under `dir`: watched, output, state, cache, failed file, log. */
+export function isolatedFolders(dir: string): Record<string, string> {
+  return {
+    LINEAGE_RAW_DIR: join(dir, 'raw'),
+    LINEAGE_OUT_DIR: join(dir, 'out'),
+    LINEAGE_STATE_DIR: join(dir, 'state'),
+    LINEAGE_CACHE_FILE: join(dir, 'cache', 'parse-cache.sqlite'),
+    LINEAGE_FAILED_FILE: join(dir, 'failed_ingestion.jsonl'),
+    LINEAGE_LOG_FILE: join(dir, 'logs', 'ingestion.log'),
+  }
+}
+
 export interface StepRun {
   measure: StepMeasure
   graph: Digest | undefined
@@ -239,12 +251,7 @@ function stepFlags(config: StepConfig, dir: string): Record<string, SettingValue
     INGEST_WORKERS: config.workers,
     BATCH_SIZE_THRESHOLD: config.batchSize,
     DEBOUNCE_WINDOW_SECONDS: config.debounceSeconds,
-    LINEAGE_RAW_DIR: join(dir, 'raw'),
-    LINEAGE_OUT_DIR: join(dir, 'out'),
-    LINEAGE_STATE_DIR: join(dir, 'state'),
-    LINEAGE_CACHE_FILE: join(dir, 'cache', 'parse-cache.sqlite'),
-    LINEAGE_FAILED_FILE: join(dir, 'failed_ingestion.jsonl'),
-    LINEAGE_LOG_FILE: join(dir, 'logs', 'ingestion.log'),
+    ...isolatedFolders(dir),
     // A free port: the bench must never collide with a service running on this host.
     METRICS_PORT: 0,
     METRICS_HOST: '127.0.0.1',

@@ -1,6 +1,7 @@
 import {mkdirSync, writeFileSync} from 'node:fs'
 import {dirname, join} from 'node:path'
 
+import {isolatedFolders} from '../../src/core/bench.js'
 import {startService, type ServiceHandle, type ServiceOptions} from '../../src/core/service.js'
 
 /** Poll until `check` holds, or fail with `what` after `timeoutMs`. */
@@ -26,12 +27,7 @@ export function writeSql(root: string, rel: string, sql: string): void {
 /** The environment of one isolated service: its own folders under `dir`, metrics on a free port. */
 export function serviceEnv(dir: string, extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {
-    LINEAGE_RAW_DIR: join(dir, 'raw'),
-    LINEAGE_OUT_DIR: join(dir, 'out'),
-    LINEAGE_STATE_DIR: join(dir, 'state'),
-    LINEAGE_CACHE_FILE: join(dir, 'cache', 'parse-cache.sqlite'),
-    LINEAGE_FAILED_FILE: join(dir, 'failed_ingestion.jsonl'),
-    LINEAGE_LOG_FILE: join(dir, 'logs', 'ingestion.log'),
+    ...isolatedFolders(dir),
     METRICS_PORT: '0',
     METRICS_HOST: '127.0.0.1',
     DEBOUNCE_WINDOW_SECONDS: '0.2',
