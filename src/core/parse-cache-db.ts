@@ -173,11 +173,22 @@ function createSchema(db: Db, file: string, now: number): void {
 
 type SchemaState = 'ours' | 'empty' | 'foreign' | `version ${number}`
 
+/**
+ * One statement, so one snapshot: read as separate statements, another process's schema creation could
+ * commit between them (application id 0 read before, its tables counted after) and a new cache would be
+ * taken for someone else's database.
+ */
 export function schemaState(db: Db): SchemaState {
-  const appId = db.pragma('application_id', {simple: true}) as number
-  const version = db.pragma('user_version', {simple: true}) as number
+  const row = db
+    .prepare<[], {appId: number; version: number; tables: number}>(
+      `SELECT (SELECT application_id FROM pragma_application_id) AS appId,
+              (SELECT user_version FROM pragma_user_version) AS version,
+              (SELECT count(*) FROM sqlite_schema WHERE type = 'table') AS tables`,
+    )
+    .get()
+  if (row === undefined) throw new Error('SQLite returned no row for the schema query')
+  const {appId, version, tables} = row
   if (appId === APPLICATION_ID) return version === SCHEMA_VERSION ? 'ours' : `version ${version}`
-  const tables = db.prepare(`SELECT count(*) FROM sqlite_schema WHERE type = 'table'`).pluck().get() as number
   return appId === 0 && tables === 0 ? 'empty' : 'foreign'
 }
 

@@ -16,6 +16,7 @@ import {
   ParseCache,
   type ParseCacheOptions,
 } from '../../src/core/index.js'
+import {closeQuietly, openCacheDb, schemaState} from '../../src/core/parse-cache-db.js'
 import Database from '../../src/core/sqlite.js'
 import {tmpDir} from '../helpers/tmp.js'
 
@@ -291,6 +292,52 @@ describe('ParseCache', () => {
     expect(() => clearCache(file)).to.throw(/not a lineage parse cache/)
     expect(readFileSync(file).equals(before)).to.equal(true)
     expect(cacheStats(file).status).to.equal('foreign')
+  })
+
+  it('never takes a new cache for a foreign database while another process is creating its schema', () => {
+    // `cache clear` and the watcher's workers open a new file at the same moment. The creator commits between
+    // the reader's statements here, which is the interleaving that once made `cache clear` refuse the file.
+    mkdirSync(dirname(file), {recursive: true})
+    const reader = new Database(file) // creates the empty file
+    let created = false
+    const createAfterFirstRead = <T>(value: T): T => {
+      if (!created) {
+        created = true
+        closeQuietly(openCacheDb(file, {create: true}))
+      }
+      return value
+    }
+    const statement = (stmt: object): object =>
+      new Proxy(stmt, {
+        get(target, prop, receiver) {
+          const value: unknown = Reflect.get(target, prop, receiver)
+          if (typeof value !== 'function') return value
+          if (prop === 'pluck' || prop === 'raw' || prop === 'expand')
+            return (...args: unknown[]): unknown => {
+              Reflect.apply(value, target, args)
+              return receiver
+            }
+          return (...args: unknown[]) => createAfterFirstRead(Reflect.apply(value, target, args) as unknown)
+        },
+      })
+    const interleaved = new Proxy(reader, {
+      get(target, prop) {
+        const value: unknown = Reflect.get(target, prop, target)
+        if (prop === 'pragma' && typeof value === 'function')
+          return (...args: unknown[]) => createAfterFirstRead(Reflect.apply(value, target, args) as unknown)
+        if (prop === 'prepare' && typeof value === 'function')
+          return (...args: unknown[]) => statement(Reflect.apply(value, target, args) as object)
+        return value
+      },
+    })
+    try {
+      expect(schemaState(interleaved)).to.equal('empty')
+      expect(created, 'the schema was created during the read').to.equal(true)
+      expect(schemaState(reader)).to.equal('ours')
+    } finally {
+      reader.close()
+    }
+    expect(clearCache(file).action).to.equal('emptied')
   })
 
   it('throws E_CACHE at open when the folder cannot be created', () => {
