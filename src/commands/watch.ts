@@ -79,9 +79,6 @@ flight; a second signal exits at once.`
       logLevel: flags['log-level'],
       stream: process.stderr,
     })
-    this.defer(async () => {
-      await service.stop()
-    })
     let signals = 0
     const onSignal = (signal: NodeJS.Signals): void => {
       signals++
@@ -89,6 +86,16 @@ flight; a second signal exits at once.`
       this.note(`${signal} received: finishing the batch in flight (send it again to exit at once)`)
       void service.stop()
     }
+    this.defer(async () => {
+      try {
+        await service.stop()
+      } finally {
+        // Only now: until the service is closed, a second signal still means "exit at once" (130), never
+        // death by the default action halfway through closing.
+        process.off('SIGTERM', onSignal)
+        process.off('SIGINT', onSignal)
+      }
+    })
     process.on('SIGTERM', onSignal)
     process.on('SIGINT', onSignal)
     const progress =
@@ -102,8 +109,6 @@ flight; a second signal exits at once.`
       clearInterval(progress)
       process.stderr.write('\n')
     }
-    process.off('SIGTERM', onSignal)
-    process.off('SIGINT', onSignal)
     const {stats, ...rest} = summary
     this.log(
       `${rest.files} file(s), ${rest.statements} statement(s), ${rest.failed} failed, ${rest.unchanged} unchanged, ` +

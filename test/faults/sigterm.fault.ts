@@ -3,6 +3,7 @@ import {join} from 'node:path'
 
 import {expect} from 'chai'
 
+import {type FaultProxy, startFaultProxy} from '../helpers/fault-proxy.js'
 import {useNeo4j} from '../helpers/neo4j.js'
 import {serviceEnv, waitFor} from '../helpers/service.js'
 import {cli, cliRun, type Cli, reap} from './support/cli.js'
@@ -14,10 +15,15 @@ describe('fault: SIGTERM during a large ingest', function () {
   this.timeout(180_000)
   const neo = useNeo4j()
   let child: Cli | undefined
-  const tmp = useFaultDir(async () => reap(child))
+  let proxy: FaultProxy | undefined
+  const tmp = useFaultDir(async () => {
+    await reap(child)
+    await proxy?.close()
+  })
 
   it('exits cleanly (0) after the batch in flight, a second signal at once (130); the next start finishes', async () => {
-    const env = serviceEnv(tmp.dir, {NEO4J_URI: neo.uri, BATCH_SIZE_THRESHOLD: '25'})
+    proxy = await startFaultProxy(neo.uri)
+    const env = serviceEnv(tmp.dir, {NEO4J_URI: proxy.uri, BATCH_SIZE_THRESHOLD: '25'})
     const raw = env.LINEAGE_RAW_DIR!
     const total = 1500
     writeCorpus(raw, total)
@@ -35,6 +41,8 @@ describe('fault: SIGTERM during a large ingest', function () {
         () => c.exit() !== undefined || done() >= before + 50,
         60_000,
       )
+      // The second signal is for a stop that takes long: a slow Neo4j holds the batch in flight.
+      if (signals === 2) await proxy.set('slow', 2000)
       const signalled = Date.now()
       c.kill('SIGTERM')
       if (signals === 2) {
@@ -55,6 +63,7 @@ describe('fault: SIGTERM during a large ingest', function () {
       }
       expect(readdirSync(tmp.dir).filter((f) => f.endsWith('.lock'))).to.deep.equal([])
     }
+    await proxy.set('pass')
 
     const last = await cliRun(['watch', raw, env.LINEAGE_OUT_DIR!, '--once', '--json'], env, {cwd: tmp.dir})
     expect(last.code, last.stderr).to.equal(0)
