@@ -5,9 +5,9 @@ import {expect} from 'chai'
 
 import {readFailures} from '../../src/core/dead-letter.js'
 import type {ServiceHandle} from '../../src/core/service.js'
+import {type FaultProxy, startFaultProxy} from '../helpers/fault-proxy.js'
 import {useNeo4j} from '../helpers/neo4j.js'
 import {runService, serviceEnv, waitFor} from '../helpers/service.js'
-import {tmpDir} from '../helpers/tmp.js'
 import {cliRun} from './support/cli.js'
 import {
   ledgerCounts,
@@ -19,22 +19,17 @@ import {
   writeCorpus,
   writeFile,
 } from './support/corpus.js'
-import {type FaultProxy, startFaultProxy} from './support/fault-proxy.js'
 import {expectSameAsCleanIngestion} from './support/reference.js'
+import {useFaultDir} from './support/fixture.js'
 
 describe('fault: Neo4j slow, then refusing connections, then fine', function () {
   this.timeout(240_000)
   const neo = useNeo4j()
-  let tmp: ReturnType<typeof tmpDir>
   let service: ServiceHandle | undefined
   let proxy: FaultProxy | undefined
-  beforeEach(() => {
-    tmp = tmpDir('lineage-fault-')
-  })
-  afterEach(async () => {
+  const tmp = useFaultDir(async () => {
     await service?.stop()
     await proxy?.close()
-    tmp.remove()
   })
 
   it('writes through slowness, keeps what fails while no connection can be had, and loses nothing', async () => {

@@ -5,29 +5,24 @@ import {expect} from 'chai'
 
 import {readFailures} from '../../src/core/dead-letter.js'
 import type {ServiceHandle} from '../../src/core/service.js'
+import {type FaultProxy, startFaultProxy} from '../helpers/fault-proxy.js'
 import {useNeo4j} from '../helpers/neo4j.js'
 import {runService, serviceEnv, waitFor} from '../helpers/service.js'
-import {tmpDir} from '../helpers/tmp.js'
 import {cli, cliRun, type Cli, reap} from './support/cli.js'
 import {relFor, sqlFor, waitCaughtUp, writeCorpus, writeFile} from './support/corpus.js'
-import {type FaultProxy, startFaultProxy} from './support/fault-proxy.js'
 import {expectSameAsCleanIngestion} from './support/reference.js'
+import {useFaultDir} from './support/fixture.js'
 
 describe('fault: lineage retry-failed killed in the middle of a replay, then run again', function () {
   this.timeout(240_000)
   const neo = useNeo4j()
-  let tmp: ReturnType<typeof tmpDir>
   let service: ServiceHandle | undefined
   let proxy: FaultProxy | undefined
   let child: Cli | undefined
-  beforeEach(() => {
-    tmp = tmpDir('lineage-fault-')
-  })
-  afterEach(async () => {
+  const tmp = useFaultDir(async () => {
     await reap(child)
     await service?.stop()
     await proxy?.close()
-    tmp.remove()
   })
 
   it('loses no line: what left the file is in the graph, the rest is replayed by the next run', async () => {

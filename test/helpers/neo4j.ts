@@ -6,11 +6,11 @@
  * snapshot of the whole graph (every node and relationship, volatile properties left out) so tests assert
  * graph equality rather than counts.
  */
-import {connect, createServer, type Server, type Socket} from 'node:net'
 
 import neo4j, {type Driver} from 'neo4j-driver'
 
 import type {FileLineage, GraphUpsert, StatementLineage} from '../../src/core/index.js'
+import {startFaultProxy} from './fault-proxy.js'
 
 /** Properties that differ between two ingestions of the same files. */
 export const VOLATILE_PROPERTIES = ['ingestedAt']
@@ -182,51 +182,13 @@ export interface Proxy {
   close(): Promise<void>
 }
 
+/** The fault proxy (fault-proxy.ts) reduced to an outage switch, for tests that need nothing else. */
 export async function startProxy(targetUri: string): Promise<Proxy> {
-  const target = new URL(targetUri.replace(/^bolt/, 'http'))
-  const sockets = new Set<Socket>()
-  let server: Server | undefined
-  let port = 0
-  const listen = async (): Promise<void> => {
-    const s = createServer((client) => {
-      const upstream = connect(Number(target.port), target.hostname)
-      for (const sock of [client, upstream]) {
-        sock.setNoDelay(true)
-        sockets.add(sock)
-        sock.on('close', () => sockets.delete(sock))
-        sock.on('error', () => {
-          client.destroy()
-          upstream.destroy()
-        })
-      }
-      client.pipe(upstream).pipe(client)
-    })
-    await new Promise<void>((resolve, reject) => {
-      s.once('error', reject)
-      s.listen(port, '127.0.0.1', () => {
-        resolve()
-      })
-    })
-    port = (s.address() as {port: number}).port
-    server = s
-  }
-  const down = async (): Promise<void> => {
-    const s = server
-    server = undefined
-    for (const sock of sockets) sock.destroy()
-    if (s) {
-      await new Promise<void>((resolve) => {
-        s.close(() => {
-          resolve()
-        })
-      })
-    }
-  }
-  await listen()
+  const proxy = await startFaultProxy(targetUri)
   return {
-    uri: `bolt://127.0.0.1:${port}`,
-    down,
-    up: listen,
-    close: down,
+    uri: proxy.uri,
+    down: () => proxy.set('refuse'),
+    up: () => proxy.set('pass'),
+    close: () => proxy.close(),
   }
 }
