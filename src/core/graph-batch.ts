@@ -19,12 +19,17 @@
  */
 import type {FileRows, SqlFileRow, StatementRow} from './graph-model.js'
 
-export const BATCH_QUERIES = {
+/** The SqlFile and Statement upserts: the same in both modes (a batch's rows, or the one row of the baseline). */
+export const FILE_AND_STATEMENT_QUERIES = {
   files: `UNWIND $rows AS r MERGE (f:SqlFile {path: r.path})
     SET f.contentHash = r.contentHash, f.dialect = r.dialect, f.ingestedAt = r.ingestedAt`,
   statements: `UNWIND $rows AS r MERGE (s:Statement {id: r.id})
     SET s.index = toInteger(r.index), s.kind = r.kind, s.line = toInteger(r.line), s.status = r.status,
       s.columnKeys = r.columnKeys, s.unresolvedColumns = r.unresolvedColumns`,
+} as const
+
+export const BATCH_QUERIES = {
+  ...FILE_AND_STATEMENT_QUERIES,
   tables: 'UNWIND $rows AS r MERGE (t:Table {key: r.key}) ON CREATE SET t.name = r.name',
   columns: `UNWIND $rows AS r MATCH (t:Table {key: r.tableKey})
     MERGE (c:Column {key: r.key}) ON CREATE SET c.id = r.id, c.name = r.name MERGE (t)-[:HAS_COLUMN]->(c)`,

@@ -23,7 +23,7 @@ import type {Driver, Transaction} from 'neo4j-driver'
 
 import {errorMessage, LineageError} from './errors.js'
 import {ExitCode} from './exit-codes.js'
-import {BATCH_ORDER, BATCH_QUERIES, batchRows} from './graph-batch.js'
+import {BATCH_ORDER, BATCH_QUERIES, batchRows, FILE_AND_STATEMENT_QUERIES} from './graph-batch.js'
 import {
   entityCount,
   type FileRows,
@@ -123,11 +123,7 @@ const Q = {
     DETACH DELETE s RETURN tables, columns`,
   deleteFiles: 'UNWIND $rows AS path MATCH (f:SqlFile {path: path}) DETACH DELETE f',
   unsealFiles: 'UNWIND $rows AS path MATCH (f:SqlFile {path: path}) REMOVE f.contentHash',
-  files: `UNWIND $rows AS r MERGE (f:SqlFile {path: r.path})
-    SET f.contentHash = r.contentHash, f.dialect = r.dialect, f.ingestedAt = r.ingestedAt`,
-  statements: `UNWIND $rows AS r MERGE (s:Statement {id: r.id})
-    SET s.index = toInteger(r.index), s.kind = r.kind, s.line = toInteger(r.line), s.status = r.status,
-      s.columnKeys = r.columnKeys, s.unresolvedColumns = r.unresolvedColumns`,
+  ...FILE_AND_STATEMENT_QUERIES,
   tables: 'UNWIND $rows AS r MERGE (t:Table {key: r.key}) SET t.name = r.name',
   columns: 'UNWIND $rows AS r MERGE (c:Column {key: r.key}) SET c.id = r.id, c.name = r.name',
   // Relationship endpoints are MERGEd (not MATCHed) so an orphan clean-up racing a baseline writer
