@@ -18,7 +18,7 @@ import {
   withFileLock,
 } from '../../src/core/index.js'
 import {stmt, upsert} from '../helpers/neo4j.js'
-import {tmpDir} from '../helpers/tmp.js'
+import {useTmpDir} from '../helpers/tmp.js'
 
 const clock = (): Date => new Date('2026-03-04T05:06:07.000Z')
 const failure = (path: string): GraphFailure => ({
@@ -28,14 +28,10 @@ const failure = (path: string): GraphFailure => ({
 })
 
 describe('dead-letter', () => {
-  let tmp: ReturnType<typeof tmpDir>
+  const tmp = useTmpDir()
   let file: string
   beforeEach(() => {
-    tmp = tmpDir()
     file = join(tmp.dir, 'data', 'failed_ingestion.jsonl')
-  })
-  afterEach(() => {
-    tmp.remove()
   })
 
   it('appends one line per failure with the exact rows, and reads them back', () => {

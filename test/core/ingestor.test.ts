@@ -9,7 +9,7 @@ import {type IngestConfig, Ingestor} from '../../src/core/ingestor.js'
 import {Ledger} from '../../src/core/ledger.js'
 import {silentLogger} from '../../src/core/logger.js'
 import type {WorkerPool} from '../../src/core/worker-pool.js'
-import {tmpDir} from '../helpers/tmp.js'
+import {useTmpDir} from '../helpers/tmp.js'
 
 /** A pool that "reads" files from a map of path -> content hash, honouring knownHash like runFileTask does. */
 function fakePool(disk: Map<string, string>, seen: FileTask[]): WorkerPool {
@@ -60,15 +60,14 @@ function heldWriter(log: string[], graph: Map<string, string>) {
 }
 
 describe('Ingestor: parsing the next batch while the previous one is written (FEATURE_PARALLEL)', () => {
-  let tmp: ReturnType<typeof tmpDir>
   let ledger: Ledger
-  beforeEach(() => {
-    tmp = tmpDir()
-    ledger = Ledger.open(join(tmp.dir, 'ledger.sqlite'), silentLogger)
+  const tmp = useTmpDir({
+    cleanup: () => {
+      ledger.close()
+    },
   })
-  afterEach(() => {
-    ledger.close()
-    tmp.remove()
+  beforeEach(() => {
+    ledger = Ledger.open(join(tmp.dir, 'ledger.sqlite'), silentLogger)
   })
 
   const config = (parallel: boolean): IngestConfig => ({

@@ -18,7 +18,7 @@ import {
 } from '../../src/core/index.js'
 import {closeQuietly, openCacheDb, schemaState} from '../../src/core/parse-cache-db.js'
 import Database from '../../src/core/sqlite.js'
-import {tmpDir} from '../helpers/tmp.js'
+import {useTmpDir} from '../helpers/tmp.js'
 
 function lineage(path: string, target = 'mart.orders'): FileLineage {
   return {
@@ -75,7 +75,6 @@ function damagePages(file: string): void {
 }
 
 describe('ParseCache', () => {
-  let tmp: ReturnType<typeof tmpDir>
   let file: string
   const open: ParseCache[] = []
   const openCache = (options: ParseCacheOptions = {}): ParseCache => {
@@ -83,15 +82,15 @@ describe('ParseCache', () => {
     open.push(cache)
     return cache
   }
+  const tmp = useTmpDir({
+    cleanup: () => {
+      for (const cache of open.splice(0)) cache.close()
+      sinon.restore()
+    },
+  })
 
   beforeEach(() => {
-    tmp = tmpDir()
     file = join(tmp.dir, 'cache', 'parse-cache.sqlite')
-  })
-  afterEach(() => {
-    for (const cache of open.splice(0)) cache.close()
-    sinon.restore()
-    tmp.remove()
   })
 
   it('returns what was put, without the path, and creates the folder and file', () => {
@@ -376,14 +375,10 @@ describe('ParseCache', () => {
 })
 
 describe('cache administration', () => {
-  let tmp: ReturnType<typeof tmpDir>
+  const tmp = useTmpDir()
   let file: string
   beforeEach(() => {
-    tmp = tmpDir()
     file = join(tmp.dir, 'parse-cache.sqlite')
-  })
-  afterEach(() => {
-    tmp.remove()
   })
 
   it('reports a missing file as missing and does not create it', () => {

@@ -12,10 +12,10 @@ import {
   setFeature,
 } from '../../src/core/rollback.js'
 import {resolveSettings} from '../../src/core/settings.js'
-import {tmpDir} from '../helpers/tmp.js'
+import {useTmpDir} from '../helpers/tmp.js'
 
 describe('rollback and flag operations', () => {
-  let tmp: ReturnType<typeof tmpDir>
+  const tmp = useTmpDir()
   let ctx: {settings: {env: NodeJS.ProcessEnv}; actor: string; reason?: string}
   const features = () =>
     resolveSettings({
@@ -24,11 +24,7 @@ describe('rollback and flag operations', () => {
     }).features
 
   beforeEach(() => {
-    tmp = tmpDir()
     ctx = {settings: {env: {LINEAGE_STATE_DIR: tmp.dir, FEATURE_METRICS: 'true'}}, actor: 'oncall'}
-  })
-  afterEach(() => {
-    tmp.remove()
   })
 
   it('emergency switches all five features off in one audited step with the values before', () => {

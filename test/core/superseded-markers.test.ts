@@ -16,7 +16,7 @@ import {
   silentLogger,
 } from '../../src/core/index.js'
 import {stmt, upsert} from '../helpers/neo4j.js'
-import {tmpDir} from '../helpers/tmp.js'
+import {useTmpDir} from '../helpers/tmp.js'
 
 const T = (n: number): string => `2026-01-01T00:00:${String(n).padStart(2, '0')}.000Z`
 const up = (path: string, n: number): GraphOp =>
@@ -48,14 +48,10 @@ function fakeWriter(written: PreparedOp[], failing = false): ReplayWriter {
 }
 
 describe('superseded markers in the failed-ingestion file', () => {
-  let tmp: ReturnType<typeof tmpDir>
+  const tmp = useTmpDir()
   let file: string
   beforeEach(() => {
-    tmp = tmpDir()
     file = join(tmp.dir, 'failed_ingestion.jsonl')
-  })
-  afterEach(() => {
-    tmp.remove()
   })
 
   const replay = (writer: ReplayWriter, dryRun = false) =>

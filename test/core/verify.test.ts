@@ -5,16 +5,10 @@ import {join} from 'node:path'
 import {expect} from 'chai'
 
 import {overallStatus, verify} from '../../src/core/verify.js'
-import {tmpDir} from '../helpers/tmp.js'
+import {useTmpDir} from '../helpers/tmp.js'
 
 describe('verify (without a service)', () => {
-  let tmp: ReturnType<typeof tmpDir>
-  beforeEach(() => {
-    tmp = tmpDir()
-  })
-  afterEach(() => {
-    tmp.remove()
-  })
+  const tmp = useTmpDir()
 
   it('takes the worst status: CRITICAL over WARNING over UNKNOWN over OK', () => {
     const c = (status: 'OK' | 'WARNING' | 'CRITICAL' | 'UNKNOWN') => ({name: 'x', status, message: '', ms: 0})

@@ -8,10 +8,10 @@ import {expect} from 'chai'
 import type {ServiceHandle} from '../../src/core/service.js'
 import {useNeo4j} from '../helpers/neo4j.js'
 import {runService, serviceEnv, waitFor} from '../helpers/service.js'
+import {useTmpDir} from '../helpers/tmp.js'
 import {cliRun} from './support/cli.js'
 import {waitCaughtUp, writeCorpus, writeFile} from './support/corpus.js'
 import {expectSameAsCleanIngestion} from './support/reference.js'
-import {useFaultDir} from './support/fixture.js'
 
 const asRoot = process.getuid?.() === 0
 
@@ -35,7 +35,7 @@ describe('fault: files that are empty, binary, not UTF-8, 50 MB, unreadable, not
   this.timeout(180_000)
   const neo = useNeo4j()
   let service: ServiceHandle | undefined
-  const tmp = useFaultDir(async () => service?.stop())
+  const tmp = useTmpDir({prefix: 'lineage-fault-', cleanup: async () => service?.stop()})
 
   it(`watch --once${asRoot ? ' (as root, minus the capability to read any file)' : ''}: each fails with its reason, logged once; the rest go in`, async () => {
     const env = serviceEnv(tmp.dir, {NEO4J_URI: neo.uri})

@@ -8,16 +8,16 @@ import Database from '../../src/core/sqlite.js'
 import type {ServiceHandle} from '../../src/core/service.js'
 import {useNeo4j} from '../helpers/neo4j.js'
 import {runService, serviceEnv, waitFor} from '../helpers/service.js'
+import {useTmpDir} from '../helpers/tmp.js'
 import {cli, cliRun} from './support/cli.js'
 import {ledgerCounts, relFor, sleep, sqlFor, waitCaughtUp, writeCorpus, writeFile} from './support/corpus.js'
 import {expectSameAsCleanIngestion} from './support/reference.js'
-import {useFaultDir} from './support/fixture.js'
 
 describe('fault: the parse cache damaged or cleared under a running service', function () {
   this.timeout(180_000)
   const neo = useNeo4j()
   let service: ServiceHandle | undefined
-  const tmp = useFaultDir(async () => service?.stop())
+  const tmp = useTmpDir({prefix: 'lineage-fault-', cleanup: async () => service?.stop()})
 
   const cacheCheck = async (env: NodeJS.ProcessEnv): Promise<{code: number | null; stdout: string}> =>
     cliRun(['cache', 'stats', '--check', '--json'], {LINEAGE_CACHE_FILE: env.LINEAGE_CACHE_FILE})

@@ -6,15 +6,15 @@ import {expect} from 'chai'
 import type {ServiceHandle} from '../../src/core/service.js'
 import {useNeo4j} from '../helpers/neo4j.js'
 import {runService, serviceEnv} from '../helpers/service.js'
+import {useTmpDir} from '../helpers/tmp.js'
 import {lightSqlFor, sleep, sqlFileCount, sqlFor, waitCaughtUp, writeCorpus, writeFile} from './support/corpus.js'
 import {expectSameAsCleanIngestion} from './support/reference.js'
-import {useFaultDir} from './support/fixture.js'
 
 describe('fault: floods of file events', function () {
   this.timeout(240_000)
   const neo = useNeo4j()
   let service: ServiceHandle | undefined
-  const tmp = useFaultDir(async () => service?.stop())
+  const tmp = useTmpDir({prefix: 'lineage-fault-', cleanup: async () => service?.stop()})
 
   it('5,000 files dropped at once: every one in the graph exactly once', async () => {
     const env = serviceEnv(tmp.dir, {NEO4J_URI: neo.uri})

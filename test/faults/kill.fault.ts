@@ -7,10 +7,10 @@ import Database from '../../src/core/sqlite.js'
 import {readFailures} from '../../src/core/dead-letter.js'
 import {useNeo4j} from '../helpers/neo4j.js'
 import {serviceEnv, waitFor} from '../helpers/service.js'
+import {useTmpDir} from '../helpers/tmp.js'
 import {cli, type Cli, reap} from './support/cli.js'
 import {relFor, sqlFileCount, sqlFor, writeCorpus, writeFile} from './support/corpus.js'
 import {expectSameAsCleanIngestion} from './support/reference.js'
-import {useFaultDir} from './support/fixture.js'
 
 interface Heartbeat {
   pid: number
@@ -39,7 +39,7 @@ describe('fault: kill -9 of lineage watch in the middle of a batch, then a resta
   this.timeout(180_000)
   const neo = useNeo4j()
   let child: Cli | undefined
-  const tmp = useFaultDir(async () => reap(child))
+  const tmp = useTmpDir({prefix: 'lineage-fault-', cleanup: async () => reap(child)})
 
   it('every file is in the graph exactly once and the output folder is whole', async () => {
     const env = serviceEnv(tmp.dir, {NEO4J_URI: neo.uri, BATCH_SIZE_THRESHOLD: '25'})

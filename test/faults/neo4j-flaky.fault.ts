@@ -8,6 +8,7 @@ import type {ServiceHandle} from '../../src/core/service.js'
 import {type FaultProxy, startFaultProxy} from '../helpers/fault-proxy.js'
 import {useNeo4j} from '../helpers/neo4j.js'
 import {runService, serviceEnv, waitFor} from '../helpers/service.js'
+import {useTmpDir} from '../helpers/tmp.js'
 import {cliRun} from './support/cli.js'
 import {
   ledgerCounts,
@@ -20,16 +21,18 @@ import {
   writeFile,
 } from './support/corpus.js'
 import {expectSameAsCleanIngestion} from './support/reference.js'
-import {useFaultDir} from './support/fixture.js'
 
 describe('fault: Neo4j slow, then refusing connections, then fine', function () {
   this.timeout(240_000)
   const neo = useNeo4j()
   let service: ServiceHandle | undefined
   let proxy: FaultProxy | undefined
-  const tmp = useFaultDir(async () => {
-    await service?.stop()
-    await proxy?.close()
+  const tmp = useTmpDir({
+    prefix: 'lineage-fault-',
+    cleanup: async () => {
+      await service?.stop()
+      await proxy?.close()
+    },
   })
 
   it('writes through slowness, keeps what fails while no connection can be had, and loses nothing', async () => {

@@ -6,7 +6,7 @@ import {expect} from 'chai'
 import {readFailures} from '../../src/core/dead-letter.js'
 import type {ServiceHandle} from '../../src/core/service.js'
 import {runService, serviceEnv, waitFor} from '../helpers/service.js'
-import {tmpDir} from '../helpers/tmp.js'
+import {useTmpDir} from '../helpers/tmp.js'
 import {cliRun} from './support/cli.js'
 import {
   ledgerCounts,
@@ -25,8 +25,13 @@ describe('fault: Neo4j stopped in the middle of an ingest, started again, then l
   this.timeout(240_000)
   let server: PrivateNeo4j | undefined
   let neo: ReturnType<typeof privateContext> | undefined
-  let tmp: ReturnType<typeof tmpDir>
   let service: ServiceHandle | undefined
+  const tmp = useTmpDir({
+    prefix: 'lineage-fault-',
+    cleanup: async () => {
+      await service?.stop()
+    },
+  })
   before(async function () {
     requireNeo4jHarness(this)
     server = await startPrivateNeo4j()
@@ -35,13 +40,6 @@ describe('fault: Neo4j stopped in the middle of an ingest, started again, then l
   after(async () => {
     await neo?.close()
     await server?.close()
-  })
-  beforeEach(() => {
-    tmp = tmpDir('lineage-fault-')
-  })
-  afterEach(async () => {
-    await service?.stop()
-    tmp.remove()
   })
 
   it('loses nothing: the replay makes the graph equal to an outage-free ingestion', async () => {

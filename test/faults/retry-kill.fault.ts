@@ -8,10 +8,10 @@ import type {ServiceHandle} from '../../src/core/service.js'
 import {type FaultProxy, startFaultProxy} from '../helpers/fault-proxy.js'
 import {useNeo4j} from '../helpers/neo4j.js'
 import {runService, serviceEnv, waitFor} from '../helpers/service.js'
+import {useTmpDir} from '../helpers/tmp.js'
 import {cli, cliRun, type Cli, reap} from './support/cli.js'
 import {relFor, sqlFor, waitCaughtUp, writeCorpus, writeFile} from './support/corpus.js'
 import {expectSameAsCleanIngestion} from './support/reference.js'
-import {useFaultDir} from './support/fixture.js'
 
 describe('fault: lineage retry-failed killed in the middle of a replay, then run again', function () {
   this.timeout(240_000)
@@ -19,10 +19,13 @@ describe('fault: lineage retry-failed killed in the middle of a replay, then run
   let service: ServiceHandle | undefined
   let proxy: FaultProxy | undefined
   let child: Cli | undefined
-  const tmp = useFaultDir(async () => {
-    await reap(child)
-    await service?.stop()
-    await proxy?.close()
+  const tmp = useTmpDir({
+    prefix: 'lineage-fault-',
+    cleanup: async () => {
+      await reap(child)
+      await service?.stop()
+      await proxy?.close()
+    },
   })
 
   it('loses no line: what left the file is in the graph, the rest is replayed by the next run', async () => {

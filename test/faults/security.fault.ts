@@ -4,7 +4,7 @@ import {join} from 'node:path'
 import {expect} from 'chai'
 
 import {serviceEnv, waitFor} from '../helpers/service.js'
-import {tmpDir} from '../helpers/tmp.js'
+import {useTmpDir} from '../helpers/tmp.js'
 import {cli, cliRun, type Cli, reap} from './support/cli.js'
 import {waitCaughtUp, writeCorpus, writeFile} from './support/corpus.js'
 import {type PrivateNeo4j, privateContext, requireNeo4jHarness, startPrivateNeo4j} from './support/neo4j-server.js'
@@ -43,8 +43,13 @@ describe('fault: hostile names, symlinks out of the folder, and credentials', fu
   this.timeout(180_000)
   let server: PrivateNeo4j | undefined
   let neo: ReturnType<typeof privateContext> | undefined
-  let tmp: ReturnType<typeof tmpDir>
   let child: Cli | undefined
+  const tmp = useTmpDir({
+    prefix: 'lineage-fault-',
+    cleanup: async () => {
+      await reap(child)
+    },
+  })
   before(async function () {
     requireNeo4jHarness(this)
     server = await startPrivateNeo4j({password: PASSWORD})
@@ -55,12 +60,7 @@ describe('fault: hostile names, symlinks out of the folder, and credentials', fu
     await server?.close()
   })
   beforeEach(async () => {
-    tmp = tmpDir('lineage-fault-')
     await neo?.cleanGraph()
-  })
-  afterEach(async () => {
-    await reap(child)
-    tmp.remove()
   })
 
   it('stores hostile names verbatim, follows no symlink out of the folder, and never shows the password', async () => {

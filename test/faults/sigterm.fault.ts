@@ -6,19 +6,22 @@ import {expect} from 'chai'
 import {type FaultProxy, startFaultProxy} from '../helpers/fault-proxy.js'
 import {useNeo4j} from '../helpers/neo4j.js'
 import {serviceEnv, waitFor} from '../helpers/service.js'
+import {useTmpDir} from '../helpers/tmp.js'
 import {cli, cliRun, type Cli, reap} from './support/cli.js'
 import {ledgerRows, writeCorpus} from './support/corpus.js'
 import {expectSameAsCleanIngestion} from './support/reference.js'
-import {useFaultDir} from './support/fixture.js'
 
 describe('fault: SIGTERM during a large ingest', function () {
   this.timeout(180_000)
   const neo = useNeo4j()
   let child: Cli | undefined
   let proxy: FaultProxy | undefined
-  const tmp = useFaultDir(async () => {
-    await reap(child)
-    await proxy?.close()
+  const tmp = useTmpDir({
+    prefix: 'lineage-fault-',
+    cleanup: async () => {
+      await reap(child)
+      await proxy?.close()
+    },
   })
 
   it('exits cleanly (0) after the batch in flight, a second signal at once (130); the next start finishes', async () => {

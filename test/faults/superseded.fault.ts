@@ -8,19 +8,22 @@ import type {ServiceHandle} from '../../src/core/service.js'
 import {type FaultProxy, startFaultProxy} from '../helpers/fault-proxy.js'
 import {useNeo4j} from '../helpers/neo4j.js'
 import {runService, serviceEnv} from '../helpers/service.js'
+import {useTmpDir} from '../helpers/tmp.js'
 import {cliRun} from './support/cli.js'
 import {relFor, sleep, sqlFor, waitCaughtUp, writeCorpus, writeFile} from './support/corpus.js'
 import {expectSameAsCleanIngestion} from './support/reference.js'
-import {useFaultDir} from './support/fixture.js'
 
 describe('fault: a failed write superseded by a later successful one is never replayed over it', function () {
   this.timeout(120_000)
   const neo = useNeo4j()
   let service: ServiceHandle | undefined
   let proxy: FaultProxy | undefined
-  const tmp = useFaultDir(async () => {
-    await service?.stop()
-    await proxy?.close()
+  const tmp = useTmpDir({
+    prefix: 'lineage-fault-',
+    cleanup: async () => {
+      await service?.stop()
+      await proxy?.close()
+    },
   })
 
   it('upserts that failed, then a deletion or a newer edit that landed: retry-failed brings nothing back', async () => {

@@ -6,9 +6,9 @@ import {expect} from 'chai'
 import type {ServiceHandle} from '../../src/core/service.js'
 import {useNeo4j} from '../helpers/neo4j.js'
 import {runService, serviceEnv, waitFor} from '../helpers/service.js'
+import {useTmpDir} from '../helpers/tmp.js'
 import {waitCaughtUp, writeCorpus, writeFile} from './support/corpus.js'
 import {expectSameAsCleanIngestion} from './support/reference.js'
-import {useFaultDir} from './support/fixture.js'
 
 /** One statement with 40,000 expressions: over 64 MB of parser heap, and over a second of parsing. */
 const HUGE = `INSERT INTO big.t SELECT ${Array.from({length: 40_000}, (_, i) => `c${i} + c${i + 1} AS x${i}`).join(', ')} FROM src.t;`
@@ -21,7 +21,7 @@ describe('fault: a parse worker that runs out of memory or time on a crafted fil
   this.timeout(120_000)
   const neo = useNeo4j()
   let service: ServiceHandle | undefined
-  const tmp = useFaultDir(async () => service?.stop())
+  const tmp = useTmpDir({prefix: 'lineage-fault-', cleanup: async () => service?.stop()})
 
   const cases = [
     {

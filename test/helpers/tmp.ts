@@ -30,3 +30,30 @@ export async function withEnv<T>(vars: Record<string, string | undefined>, fn: (
     }
   }
 }
+
+/**
+ * A fresh temporary folder for each test of the suite that calls this (mocha hooks, registered where it is
+ * called); after each test `cleanup` runs (close a database, stop a service, reap a child process), then the
+ * folder is removed.
+ */
+export function useTmpDir(options: {prefix?: string; cleanup?: () => unknown} = {}): {readonly dir: string} {
+  const {prefix = 'lineage-test-', cleanup} = options
+  let tmp: ReturnType<typeof tmpDir> | undefined
+  beforeEach(() => {
+    tmp = tmpDir(prefix)
+  })
+  afterEach(async () => {
+    try {
+      await cleanup?.()
+    } finally {
+      tmp?.remove()
+      tmp = undefined
+    }
+  })
+  return {
+    get dir(): string {
+      if (!tmp) throw new Error('useTmpDir: the folder exists only inside a test')
+      return tmp.dir
+    },
+  }
+}

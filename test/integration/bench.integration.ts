@@ -15,7 +15,7 @@ import Bench from '../../src/commands/bench.js'
 import type {BenchReport} from '../../src/core/bench-report.js'
 import type {GraphWriter as WriterType} from '../../src/core/graph-writer.js'
 import {useNeo4j} from '../helpers/neo4j.js'
-import {tmpDir, withEnv} from '../helpers/tmp.js'
+import {withEnv, useTmpDir} from '../helpers/tmp.js'
 
 const STEP_KEYS = [
   'name',
@@ -52,19 +52,18 @@ interface ErrorOutput {
 describe('lineage bench (shortened, real Neo4j)', function () {
   this.timeout(180_000)
   const neo = useNeo4j()
-  let tmp: ReturnType<typeof tmpDir>
+  const tmp = useTmpDir({
+    cleanup: () => {
+      sinon.restore()
+    },
+  })
   let corpus: string
   const run = (argv: string[], env: Record<string, string | undefined> = {}) =>
     withEnv({NEO4J_URI: neo.uri, LINEAGE_LOG_LEVEL: 'warn', ...env}, () => runCommand(['bench', ...argv]))
 
   beforeEach(() => {
-    tmp = tmpDir()
     corpus = join(tmp.dir, 'corpus')
     writeSmallCorpus(corpus, 60)
-  })
-  afterEach(() => {
-    sinon.restore()
-    tmp.remove()
   })
 
   it('runs every step end to end and each one leaves the same graph and output as the baseline', async () => {

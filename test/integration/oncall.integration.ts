@@ -6,7 +6,7 @@ import {expect} from 'chai'
 import {readFailures} from '../../src/core/dead-letter.js'
 import {startProxy, useNeo4j, type Proxy} from '../helpers/neo4j.js'
 import {ingestOnce, serviceEnv, waitFor, writeSql} from '../helpers/service.js'
-import {tmpDir} from '../helpers/tmp.js'
+import {useTmpDir} from '../helpers/tmp.js'
 
 const CLI = join(process.cwd(), 'bin', 'run.js')
 const SQL = (i: number) =>
@@ -45,7 +45,12 @@ function flagGauges(text: string): Record<string, number> {
 describe('on-call toolkit against a real running lineage watch and Neo4j', function () {
   this.timeout(120_000)
   const neo = useNeo4j()
-  let tmp: ReturnType<typeof tmpDir>
+  const tmp = useTmpDir({
+    cleanup: async () => {
+      await stopWatch()
+      await proxy.close()
+    },
+  })
   let proxy: Proxy
   let env: NodeJS.ProcessEnv
   let watch: ChildProcess | undefined
@@ -89,14 +94,8 @@ describe('on-call toolkit against a real running lineage watch and Neo4j', funct
   }
 
   beforeEach(async () => {
-    tmp = tmpDir()
     proxy = await startProxy(neo.uri)
     env = serviceEnv(tmp.dir, {NEO4J_URI: proxy.uri, LINEAGE_ACTOR: 'oncall-test', DEBOUNCE_WINDOW_SECONDS: '0.2'})
-  })
-  afterEach(async () => {
-    await stopWatch()
-    await proxy.close()
-    tmp.remove()
   })
 
   it('rollback emergency reaches the running service within 2 s (its metrics show it); restore puts it back; both audited', async () => {

@@ -17,7 +17,7 @@ import {
 } from '../../src/core/index.js'
 import {GraphWriter} from '../../src/core/graph-writer.js'
 import {type Neo4jContext, type Snapshot, startProxy, stmt, upsert, useNeo4j} from '../helpers/neo4j.js'
-import {tmpDir, withEnv} from '../helpers/tmp.js'
+import {withEnv, useTmpDir} from '../helpers/tmp.js'
 
 const T = (n: number): string => `2026-01-01T00:00:${String(n).padStart(2, '0')}.000Z`
 
@@ -40,14 +40,10 @@ const failed = (ops: GraphOp[]): GraphFailure[] => ops.map((op) => ({op, code: '
 describe('retry-failed (real Neo4j)', function () {
   this.timeout(120_000)
   const ctx = useNeo4j()
-  let tmp: ReturnType<typeof tmpDir>
+  const tmp = useTmpDir()
   let file: string
   beforeEach(() => {
-    tmp = tmpDir()
     file = join(tmp.dir, 'failed_ingestion.jsonl')
-  })
-  afterEach(() => {
-    tmp.remove()
   })
 
   const open = (uri = ctx.uri): Promise<GraphWriter> =>

@@ -6,7 +6,7 @@ import {expect} from 'chai'
 import {readFailures} from '../../src/core/dead-letter.js'
 import {useNeo4j} from '../helpers/neo4j.js'
 import {ALL_OFF, ingestOnce, runService, serviceEnv, waitFor, writeSql} from '../helpers/service.js'
-import {tmpDir} from '../helpers/tmp.js'
+import {useTmpDir} from '../helpers/tmp.js'
 
 const TRADES = `CREATE TABLE stg.trades AS
   SELECT t.id, t.notional * fx.rate AS notional_usd FROM raw.trades t JOIN ref.fx fx ON fx.ccy = t.ccy;
@@ -16,13 +16,7 @@ const POSITIONS = `INSERT INTO mart.positions (book, qty) SELECT p.book, p.qty F
 describe('lineage watch: a folder of SQL files becomes the graph (chokidar, SQLite, Neo4j)', function () {
   this.timeout(60_000)
   const neo = useNeo4j()
-  let tmp: ReturnType<typeof tmpDir>
-  beforeEach(() => {
-    tmp = tmpDir()
-  })
-  afterEach(() => {
-    tmp.remove()
-  })
+  const tmp = useTmpDir()
 
   const tablesOf = async (path: string) =>
     (

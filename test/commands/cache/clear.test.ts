@@ -6,7 +6,7 @@ import {runCommand} from '@oclif/test'
 import {expect} from 'chai'
 
 import {cacheStats, type ClearResult, type FileLineage, ParseCache} from '../../../src/core/index.js'
-import {tmpDir, withEnv} from '../../helpers/tmp.js'
+import {withEnv, useTmpDir} from '../../helpers/tmp.js'
 
 const lineage: FileLineage = {
   path: 'a.sql',
@@ -21,16 +21,12 @@ const lineage: FileLineage = {
 const key = (contentHash: string) => ({contentHash, parserVersion: '2.0.0', dialect: 'ansi'})
 
 describe('cache clear', () => {
-  let tmp: ReturnType<typeof tmpDir>
+  const tmp = useTmpDir()
   let file: string
   const run = (argv: string) => withEnv({LINEAGE_CACHE_FILE: file}, () => runCommand(argv))
 
   beforeEach(() => {
-    tmp = tmpDir()
     file = join(tmp.dir, 'parse-cache.sqlite')
-  })
-  afterEach(() => {
-    tmp.remove()
   })
 
   it('empties the cache while a watcher holds it open, and the watcher keeps working', async () => {

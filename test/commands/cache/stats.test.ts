@@ -6,7 +6,7 @@ import {runCommand} from '@oclif/test'
 import {expect} from 'chai'
 
 import {type CacheStatsResult, type FileLineage, ParseCache} from '../../../src/core/index.js'
-import {tmpDir, withEnv} from '../../helpers/tmp.js'
+import {withEnv, useTmpDir} from '../../helpers/tmp.js'
 
 const lineage: FileLineage = {
   path: 'a.sql',
@@ -24,16 +24,12 @@ interface ErrorOutput {
 }
 
 describe('cache stats', () => {
-  let tmp: ReturnType<typeof tmpDir>
+  const tmp = useTmpDir()
   let file: string
   const run = (argv: string) => withEnv({LINEAGE_CACHE_FILE: file}, () => runCommand(argv))
 
   beforeEach(() => {
-    tmp = tmpDir()
     file = join(tmp.dir, 'parse-cache.sqlite')
-  })
-  afterEach(() => {
-    tmp.remove()
   })
 
   /** Three entries under two parser versions, one hit and one miss. */

@@ -2,16 +2,10 @@ import {runCommand} from '@oclif/test'
 import {expect} from 'chai'
 
 import {mutateFlagState} from '../../../src/core/index.js'
-import {tmpDir, withEnv} from '../../helpers/tmp.js'
+import {withEnv, useTmpDir} from '../../helpers/tmp.js'
 
 describe('flags history', () => {
-  let tmp: ReturnType<typeof tmpDir>
-  beforeEach(() => {
-    tmp = tmpDir()
-  })
-  afterEach(() => {
-    tmp.remove()
-  })
+  const tmp = useTmpDir()
 
   it('prints the audit entries as JSON, newest last', async () => {
     for (const value of [false, true]) {

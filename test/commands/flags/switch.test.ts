@@ -2,7 +2,7 @@ import {runCommand} from '@oclif/test'
 import {expect} from 'chai'
 
 import {loadFlagState} from '../../../src/core/index.js'
-import {tmpDir, withEnv} from '../../helpers/tmp.js'
+import {withEnv, useTmpDir} from '../../helpers/tmp.js'
 
 interface SwitchOutput {
   action: string
@@ -12,13 +12,7 @@ interface SwitchOutput {
 }
 
 describe('flags enable | disable', () => {
-  let tmp: ReturnType<typeof tmpDir>
-  beforeEach(() => {
-    tmp = tmpDir()
-  })
-  afterEach(() => {
-    tmp.remove()
-  })
+  const tmp = useTmpDir()
   const run = (args: string): ReturnType<typeof runCommand> =>
     withEnv({LINEAGE_STATE_DIR: tmp.dir, LINEAGE_ACTOR: 'alice', FEATURE_PARALLEL: undefined}, () => runCommand(args))
 

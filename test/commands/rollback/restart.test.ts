@@ -4,7 +4,7 @@ import {join, resolve} from 'node:path'
 import {runCommand} from '@oclif/test'
 import {expect} from 'chai'
 
-import {tmpDir, withEnv} from '../../helpers/tmp.js'
+import {withEnv, useTmpDir} from '../../helpers/tmp.js'
 
 const STAND_INS = resolve('test/fixtures/stand-ins')
 
@@ -16,10 +16,9 @@ function calls(log: string): string[][] {
 }
 
 describe('rollback --restart through a service manager (recording stand-ins on PATH)', () => {
-  let tmp: ReturnType<typeof tmpDir>
+  const tmp = useTmpDir()
   let env: Record<string, string | undefined>
   beforeEach(() => {
-    tmp = tmpDir()
     env = {
       PATH: `${STAND_INS}:${process.env.PATH ?? ''}`,
       LINEAGE_STANDIN_LOG: join(tmp.dir, 'calls.jsonl'),
@@ -28,9 +27,6 @@ describe('rollback --restart through a service manager (recording stand-ins on P
       LINEAGE_ACTOR: 'oncall',
       METRICS_PORT: '1',
     }
-  })
-  afterEach(() => {
-    tmp.remove()
   })
 
   it('systemd: writes a drop-in with the baseline Environment= lines, reloads, restarts, waits for active', async () => {

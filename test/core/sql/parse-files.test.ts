@@ -5,7 +5,7 @@ import {expect} from 'chai'
 
 import {isLineageError} from '../../../src/core/errors.js'
 import {collectTableDefinitions, parseSqlFiles, parseVarFlags, readSchemaFile} from '../../../src/core/sql/index.js'
-import {tmpDir} from '../../helpers/tmp.js'
+import {useTmpDir} from '../../helpers/tmp.js'
 
 function expectError(fn: () => unknown, code: string, exit: number, message: RegExp): void {
   try {
@@ -19,13 +19,7 @@ function expectError(fn: () => unknown, code: string, exit: number, message: Reg
 }
 
 describe('sql parse files (lineage parse core)', () => {
-  let tmp: ReturnType<typeof tmpDir>
-  beforeEach(() => {
-    tmp = tmpDir()
-  })
-  afterEach(() => {
-    tmp.remove()
-  })
+  const tmp = useTmpDir()
 
   it('parses --var pairs and rejects malformed ones as usage errors', () => {
     expect(parseVarFlags(['a=1', 'b.c=x=y', 'e='])).to.deep.equal({a: '1', 'b.c': 'x=y', e: ''})
