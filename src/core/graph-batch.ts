@@ -72,7 +72,8 @@ interface ColumnNode {
   tableKey: string
 }
 
-const byKey = <T extends {key: string}>(m: Map<string, T>): T[] =>
+/** The values of a map of nodes, sorted by key (a stable lock order). */
+export const byKey = <T extends {key: string}>(m: Map<string, T>): T[] =>
   [...m.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
 
 /**

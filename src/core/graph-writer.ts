@@ -23,16 +23,8 @@ import type {Driver, Transaction} from 'neo4j-driver'
 
 import {errorMessage, LineageError} from './errors.js'
 import {ExitCode} from './exit-codes.js'
-import {BATCH_ORDER, BATCH_QUERIES, batchRows, FILE_AND_STATEMENT_QUERIES} from './graph-batch.js'
-import {
-  entityCount,
-  type FileRows,
-  type GraphOp,
-  type PreparedOp,
-  prepareOp,
-  type SqlFileRow,
-  type StatementRow,
-} from './graph-model.js'
+import {BATCH_ORDER, BATCH_QUERIES, batchRows, byKey, FILE_AND_STATEMENT_QUERIES} from './graph-batch.js'
+import {entityCount, type FileRows, type GraphOp, type PreparedOp, prepareOp} from './graph-model.js'
 import type {Logger} from './logger.js'
 
 export type {GraphOp, GraphRetract, GraphUpsert, PreparedOp} from './graph-model.js'
@@ -370,11 +362,11 @@ export class GraphWriter {
         await this.cleanOrphans(tx, candidates)
       })
       if (item.op === 'upsert') {
-        const rows = mergeRows([item.rows])
+        const rows = singleRows(item.rows)
         for (const name of ENTITY_QUERIES) {
           for (const row of rows[name]) await this.writeEntity(name, row)
         }
-        await this.writeEntity('files', rows.files[0])
+        await this.writeEntity('files', item.rows.file)
       }
       return {written: [item], failed: []}
     } catch (error) {
@@ -505,43 +497,28 @@ const ENTITY_QUERIES = [
   'columnDerives',
 ] as const
 
-type MergedRows = {files: SqlFileRow[]} & Record<(typeof ENTITY_QUERIES)[number], unknown[]>
-
-/** The rows of several files as the queries take them: nodes deduplicated, relationship endpoints joined. */
-function mergeRows(all: FileRows[]): MergedRows {
-  const tables = new Map<string, {key: string; name: string}>()
-  const columns = new Map<string, {key: string; id: string; name: string; tableKey: string}>()
-  for (const rows of all) {
-    for (const t of rows.tables) tables.set(t.key, t)
-    for (const c of rows.columns) columns.set(c.key, c)
-  }
+/** The rows of one file as the one-entity queries take them: nodes sorted by key, relationship endpoints named. */
+function singleRows(rows: FileRows): Record<(typeof ENTITY_QUERIES)[number], unknown[]> {
+  const tables = new Map(rows.tables.map((t) => [t.key, t]))
+  const columns = new Map(rows.columns.map((c) => [c.key, c]))
   const tableName = (key: string): string => tables.get(key)?.name ?? key
   const column = (key: string): {id: string; name: string} => columns.get(key) ?? {id: key, name: key}
-  const statements: StatementRow[] = all.flatMap((r) => r.statements)
-  const byKey = <T extends {key: string}>(m: Map<string, T>): T[] => [...m.values()].sort((a, b) => cmp(a.key, b.key))
   return {
-    files: all.map((r) => r.file),
-    statements,
+    statements: rows.statements,
     tables: byKey(tables),
     columns: byKey(columns),
-    contains: all.flatMap((r) => r.statements.map((s) => ({path: r.file.path, id: s.id}))),
-    reads: all.flatMap((r) => r.reads.map((x) => ({...x, name: tableName(x.tableKey)}))),
-    writes: all.flatMap((r) => r.writes.map((x) => ({...x, name: tableName(x.tableKey)}))),
+    contains: rows.statements.map((s) => ({path: rows.file.path, id: s.id})),
+    reads: rows.reads.map((x) => ({...x, name: tableName(x.tableKey)})),
+    writes: rows.writes.map((x) => ({...x, name: tableName(x.tableKey)})),
     hasColumn: byKey(columns).map((c) => ({...c, tableName: tableName(c.tableKey)})),
-    tableDerives: all.flatMap((r) =>
-      r.tableDerives.map((d) => ({
-        ...d,
-        target: {name: tableName(d.targetKey)},
-        source: {name: tableName(d.sourceKey)},
-      })),
-    ),
-    columnDerives: all.flatMap((r) =>
-      r.columnDerives.map((d) => ({...d, target: column(d.targetKey), source: column(d.sourceKey)})),
-    ),
+    tableDerives: rows.tableDerives.map((d) => ({
+      ...d,
+      target: {name: tableName(d.targetKey)},
+      source: {name: tableName(d.sourceKey)},
+    })),
+    columnDerives: rows.columnDerives.map((d) => ({...d, target: column(d.targetKey), source: column(d.sourceKey)})),
   }
 }
-
-const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
 
 class BreakerOpen extends Error {
   readonly code = 'ServiceUnavailable'
