@@ -140,9 +140,15 @@ describe('lineage watch: a folder of SQL files becomes the graph (chokidar, SQLi
     try {
       writeSql(raw, 'before.sql', TRADES)
       await waitFor('before.sql in the graph', async () => (await tablesOf('before.sql')).length === 5)
+      // Seen in the graph is not yet done: the commit's acknowledgement may still be on its way to the service.
+      // Cut then, that write's outcome is unknown to the service and it is (rightly) kept as failed too.
+      await waitFor(
+        'before.sql recorded by the service',
+        () => service.stats.batches >= 1 && service.stats.inFlight === 0,
+      )
       await proxy.down()
       for (let i = 0; i < 4; i++) writeSql(raw, `during${i}.sql`, POSITIONS.replace('mart.positions', `mart.p${i}`))
-      await waitFor('4 failures recorded', () => readFailures(env.LINEAGE_FAILED_FILE!).entries.length === 4, 30_000)
+      await waitFor('4 failures recorded', () => readFailures(env.LINEAGE_FAILED_FILE!).entries.length >= 4, 30_000)
       // Still running: the health endpoint answers and reports the outage.
       const health = (await (await fetch(`http://127.0.0.1:${service.metricsPort}/healthz`)).json()) as {
         status: string
