@@ -6,11 +6,12 @@ import {expect} from 'chai'
 
 import Database from '../../src/core/sqlite.js'
 import type {ServiceHandle} from '../../src/core/service.js'
+import {ledgerCounts} from '../helpers/ledger.js'
 import {useNeo4j} from '../helpers/neo4j.js'
 import {runService, serviceEnv, waitFor} from '../helpers/service.js'
 import {useTmpDir} from '../helpers/tmp.js'
 import {cli, cliRun} from './support/cli.js'
-import {ledgerCounts, relFor, sleep, sqlFor, waitCaughtUp, writeCorpus, writeFile} from './support/corpus.js'
+import {relFor, sleep, sqlFor, waitCaughtUp, writeCorpus, writeFile} from './support/corpus.js'
 import {expectSameAsCleanIngestion} from './support/reference.js'
 
 describe('fault: the parse cache damaged or cleared under a running service', function () {

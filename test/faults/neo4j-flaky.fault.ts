@@ -6,20 +6,12 @@ import {expect} from 'chai'
 import {readFailures} from '../../src/core/dead-letter.js'
 import type {ServiceHandle} from '../../src/core/service.js'
 import {type FaultProxy, startFaultProxy} from '../helpers/fault-proxy.js'
+import {ledgerCounts} from '../helpers/ledger.js'
 import {useNeo4j} from '../helpers/neo4j.js'
 import {runService, serviceEnv, waitFor} from '../helpers/service.js'
 import {useTmpDir} from '../helpers/tmp.js'
 import {cliRun} from './support/cli.js'
-import {
-  ledgerCounts,
-  relFor,
-  sleep,
-  sqlFileCount,
-  sqlFor,
-  waitCaughtUp,
-  writeCorpus,
-  writeFile,
-} from './support/corpus.js'
+import {relFor, sleep, sqlFileCount, sqlFor, waitCaughtUp, writeCorpus, writeFile} from './support/corpus.js'
 import {expectSameAsCleanIngestion} from './support/reference.js'
 
 describe('fault: Neo4j slow, then refusing connections, then fine', function () {

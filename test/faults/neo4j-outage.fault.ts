@@ -5,19 +5,11 @@ import {expect} from 'chai'
 
 import {readFailures} from '../../src/core/dead-letter.js'
 import type {ServiceHandle} from '../../src/core/service.js'
+import {ledgerCounts} from '../helpers/ledger.js'
 import {runService, serviceEnv, waitFor} from '../helpers/service.js'
 import {useTmpDir} from '../helpers/tmp.js'
 import {cliRun} from './support/cli.js'
-import {
-  ledgerCounts,
-  relFor,
-  sleep,
-  sqlFileCount,
-  sqlFor,
-  waitCaughtUp,
-  writeCorpus,
-  writeFile,
-} from './support/corpus.js'
+import {relFor, sleep, sqlFileCount, sqlFor, waitCaughtUp, writeCorpus, writeFile} from './support/corpus.js'
 import {type PrivateNeo4j, privateContext, requireNeo4jHarness, startPrivateNeo4j} from './support/neo4j-server.js'
 import {expectSameAsCleanIngestion} from './support/reference.js'
 

@@ -4,11 +4,12 @@ import {join} from 'node:path'
 import {expect} from 'chai'
 
 import {type FaultProxy, startFaultProxy} from '../helpers/fault-proxy.js'
+import {ledgerRows} from '../helpers/ledger.js'
 import {useNeo4j} from '../helpers/neo4j.js'
 import {serviceEnv, waitFor} from '../helpers/service.js'
 import {useTmpDir} from '../helpers/tmp.js'
 import {cli, cliRun, type Cli, reap} from './support/cli.js'
-import {ledgerRows, writeCorpus} from './support/corpus.js'
+import {writeCorpus} from './support/corpus.js'
 import {expectSameAsCleanIngestion} from './support/reference.js'
 
 describe('fault: SIGTERM during a large ingest', function () {

@@ -4,6 +4,7 @@ import {join} from 'node:path'
 import {expect} from 'chai'
 
 import {readFailures} from '../../src/core/dead-letter.js'
+import {ledgerRows} from '../helpers/ledger.js'
 import {startProxy, useNeo4j, type Proxy} from '../helpers/neo4j.js'
 import {ingestOnce, serviceEnv, waitFor, writeSql} from '../helpers/service.js'
 import {useTmpDir} from '../helpers/tmp.js'
@@ -203,15 +204,17 @@ describe('on-call toolkit against a real running lineage watch and Neo4j', funct
   it('retry-failed after a Neo4j outage makes the graph equal an outage-free run', async () => {
     await startWatch()
     writeSql(env.LINEAGE_RAW_DIR!, 'a.sql', SQL(0))
+    // Recorded by the service, not only seen in the graph: cut before its commit is acknowledged, a.sql would
+    // (rightly) be kept as failed too.
     await waitFor(
-      'a.sql in the graph',
-      async () => (await neo.query('MATCH (f:SqlFile {path: "a.sql"}) RETURN f')).length === 1,
+      'a.sql written and recorded',
+      () => ledgerRows(env.LINEAGE_STATE_DIR!).get('a.sql')?.graph === 'written',
     )
     await proxy.down()
     for (let i = 1; i <= 6; i++) writeSql(env.LINEAGE_RAW_DIR!, `b${i}.sql`, SQL(i))
     await waitFor(
       'six failed writes recorded',
-      () => readFailures(env.LINEAGE_FAILED_FILE!).entries.length === 6,
+      () => readFailures(env.LINEAGE_FAILED_FILE!).entries.length >= 6,
       30_000,
     )
     await proxy.up()

@@ -3,10 +3,10 @@
  * that leaves a shared node behind, or takes one away, shows in the graph), spread over sub-folders.
  */
 import {createHash} from 'node:crypto'
-import {existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync} from 'node:fs'
+import {mkdirSync, readdirSync, readFileSync, statSync, writeFileSync} from 'node:fs'
 import {dirname, join, relative} from 'node:path'
 
-import Database from '../../../src/core/sqlite.js'
+import {ledgerRows} from '../../helpers/ledger.js'
 import type {Neo4jContext} from '../../helpers/neo4j.js'
 
 /** The SQL of file i; `version` changes its lineage (an edit). */
@@ -52,32 +52,6 @@ export async function sqlFileCount(neo: Pick<Neo4jContext, 'query'>): Promise<nu
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
-
-/** The ingest ledger's rows (path -> graph status and content hash), read while the service may write it. */
-export function ledgerRows(stateDir: string): Map<string, {graph: string; hash: string}> {
-  const file = join(stateDir, 'ledger.sqlite')
-  if (!existsSync(file)) return new Map()
-  const db = new Database(file, {readonly: true, timeout: 5000})
-  try {
-    // Created a moment ago by a starting service: no table yet.
-    if (db.prepare("SELECT count(*) FROM sqlite_schema WHERE name = 'files'").pluck().get() === 0) return new Map()
-    const rows = db.prepare('SELECT path, graph, content_hash AS hash FROM files').all() as {
-      path: string
-      graph: string
-      hash: string
-    }[]
-    return new Map(rows.map((r) => [r.path, {graph: r.graph, hash: r.hash}]))
-  } finally {
-    db.close()
-  }
-}
-
-/** How many ledger rows have each graph status. */
-export function ledgerCounts(stateDir: string): Record<string, number> {
-  const counts: Record<string, number> = {}
-  for (const {graph} of ledgerRows(stateDir).values()) counts[graph] = (counts[graph] ?? 0) + 1
-  return counts
-}
 
 const hashes = new Map<string, {size: number; mtimeMs: number; hash: string}>()
 
