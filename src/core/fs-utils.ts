@@ -3,7 +3,17 @@
  * a crash never sees half a file), content hashing and a recursive file listing.
  */
 import {createHash, randomBytes} from 'node:crypto'
-import {closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeSync} from 'node:fs'
+import {
+  closeSync,
+  type Dirent,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from 'node:fs'
 import {dirname, join, relative} from 'node:path'
 
 export function sha256(data: Buffer | string): string {
@@ -36,20 +46,36 @@ export function isInside(parent: string, child: string): boolean {
   return child.startsWith(prefix)
 }
 
-/** Every file below root, as absolute and root-relative paths; a folder that cannot be read is passed over. */
-export function listFiles(root: string): {abs: string; rel: string}[] {
-  const found: {abs: string; rel: string}[] = []
+export interface ListedFile {
+  abs: string
+  /** Relative to the root the listing started from. */
+  rel: string
+  /** What readdir said of it: a file, a symlink (not followed), a FIFO... never a directory. */
+  entry: Dirent
+}
+
+/**
+ * Every entry below root that is not a directory (symlinks are listed, not followed). `skipDotNames` passes
+ * over dotfiles and dot-folders; a folder that cannot be read is passed over, and reported to `onUnreadable`.
+ */
+export function listFiles(
+  root: string,
+  options: {skipDotNames?: boolean; onUnreadable?: (dir: string, error: unknown) => void} = {},
+): ListedFile[] {
+  const found: ListedFile[] = []
   const walk = (dir: string): void => {
-    let entries
+    let entries: Dirent[]
     try {
       entries = readdirSync(dir, {withFileTypes: true})
-    } catch {
+    } catch (error) {
+      options.onUnreadable?.(dir, error)
       return
     }
-    for (const e of entries) {
-      const abs = join(dir, e.name)
-      if (e.isDirectory()) walk(abs)
-      else found.push({abs, rel: relative(root, abs)})
+    for (const entry of entries) {
+      if (options.skipDotNames && entry.name.startsWith('.')) continue
+      const abs = join(dir, entry.name)
+      if (entry.isDirectory()) walk(abs)
+      else found.push({abs, rel: relative(root, abs), entry})
     }
   }
   walk(root)

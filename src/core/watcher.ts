@@ -7,14 +7,14 @@
  * regular file (a FIFO, a socket, a device) is ignored, since reading it could block forever. An exhausted
  * inotify watch limit becomes a LineageError that names the sysctl to raise.
  */
-import {type Dirent, readdirSync, realpathSync, rmSync, statSync} from 'node:fs'
-import {extname, join, relative, sep} from 'node:path'
+import {realpathSync, rmSync, statSync} from 'node:fs'
+import {extname, relative, sep} from 'node:path'
 
 import type {FSWatcher} from 'chokidar'
 
 import {errorMessage, LineageError} from './errors.js'
 import {ExitCode} from './exit-codes.js'
-import {isInside} from './fs-utils.js'
+import {isInside, listFiles} from './fs-utils.js'
 import type {Logger} from './logger.js'
 
 export interface WatchOptions {
@@ -61,36 +61,25 @@ function isRegularFile(absPath: string): boolean {
 export function scanFolder(rawDir: string, extensions: readonly string[], logger: Logger): Map<string, FileStat> {
   const found = new Map<string, FileStat>()
   const realRoot = realpathSync(rawDir)
-  const walk = (dir: string): void => {
-    let entries: Dirent[]
-    try {
-      entries = readdirSync(dir, {withFileTypes: true})
-    } catch (error) {
+  const listed = listFiles(rawDir, {
+    skipDotNames: true,
+    onUnreadable: (dir, error) => {
       logger.warn(`cannot list ${dir}: ${errorMessage(error)}`)
-      return
+    },
+  })
+  for (const {abs, rel, entry} of listed) {
+    if (!isWatchedPath(rel, extensions)) continue
+    if (entry.isSymbolicLink() && !resolvesInside(realRoot, abs)) {
+      logger.warn(`ignoring symlink that leads outside the watched folder: ${rel}`)
+      continue
     }
-    for (const entry of entries) {
-      if (entry.name.startsWith('.')) continue
-      const abs = join(dir, entry.name)
-      if (entry.isDirectory()) {
-        walk(abs)
-        continue
-      }
-      const rel = relative(rawDir, abs)
-      if (!isWatchedPath(rel, extensions)) continue
-      if (entry.isSymbolicLink() && !resolvesInside(realRoot, abs)) {
-        logger.warn(`ignoring symlink that leads outside the watched folder: ${rel}`)
-        continue
-      }
-      try {
-        const st = statSync(abs)
-        if (st.isFile()) found.set(rel, {size: st.size, mtimeMs: st.mtimeMs})
-      } catch {
-        // vanished while scanning: the watcher reports it
-      }
+    try {
+      const st = statSync(abs)
+      if (st.isFile()) found.set(rel, {size: st.size, mtimeMs: st.mtimeMs})
+    } catch {
+      // vanished while scanning: the watcher reports it
     }
   }
-  walk(rawDir)
   return found
 }
 
@@ -105,33 +94,19 @@ const OUTPUT_TEMP = /\.lineage\.json\.(\d+)\.[0-9a-f]+\.tmp$/
  */
 export function scanOutputs(outDir: string, logger: Logger): Set<string> {
   const found = new Set<string>()
-  const walk = (dir: string): void => {
-    let entries: Dirent[]
-    try {
-      entries = readdirSync(dir, {withFileTypes: true})
-    } catch {
-      return // no output folder yet
+  // An output folder that cannot be listed (none yet) has no outputs.
+  for (const {abs, rel, entry} of listFiles(outDir)) {
+    if (!entry.isFile()) continue
+    if (rel.endsWith(OUTPUT_SUFFIX)) {
+      found.add(rel.slice(0, -OUTPUT_SUFFIX.length))
+      continue
     }
-    for (const entry of entries) {
-      const abs = join(dir, entry.name)
-      if (entry.isDirectory()) {
-        walk(abs)
-        continue
-      }
-      if (!entry.isFile()) continue
-      const rel = relative(outDir, abs)
-      if (rel.endsWith(OUTPUT_SUFFIX)) {
-        found.add(rel.slice(0, -OUTPUT_SUFFIX.length))
-        continue
-      }
-      const temp = OUTPUT_TEMP.exec(entry.name)
-      if (temp && !processAlive(Number(temp[1]))) {
-        logger.debug(`removing ${rel}, left by a writer that died`)
-        rmSync(abs, {force: true})
-      }
+    const temp = OUTPUT_TEMP.exec(entry.name)
+    if (temp && !processAlive(Number(temp[1]))) {
+      logger.debug(`removing ${rel}, left by a writer that died`)
+      rmSync(abs, {force: true})
     }
   }
-  walk(outDir)
   return found
 }
 
