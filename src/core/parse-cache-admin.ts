@@ -99,18 +99,21 @@ export function cacheStats(file: string): CacheStats {
 
 /** Statistics through an open connection (throws what SQLite throws). */
 export function readCacheStats(db: Db, file: string): CacheStats {
-  const groups = db
-    .prepare(
-      `SELECT parser_version AS parserVersion, dialect, count(*) AS entries, min(created_at) AS oldest,
-        max(created_at) AS newest FROM entries GROUP BY parser_version, dialect`,
-    )
-    .all() as Group[]
-  const counters = new Map(
-    (db.prepare('SELECT name, value FROM counters').all() as {name: string; value: number}[]).map((r) => [
-      r.name,
-      r.value,
-    ]),
-  )
+  // One read transaction, so one snapshot: entries and counters taken during a write belong to one moment.
+  const {groups, counters} = db.transaction(() => ({
+    groups: db
+      .prepare(
+        `SELECT parser_version AS parserVersion, dialect, count(*) AS entries, min(created_at) AS oldest,
+          max(created_at) AS newest FROM entries GROUP BY parser_version, dialect`,
+      )
+      .all() as Group[],
+    counters: new Map(
+      (db.prepare('SELECT name, value FROM counters').all() as {name: string; value: number}[]).map((r) => [
+        r.name,
+        r.value,
+      ]),
+    ),
+  }))()
   const hits = counters.get('hits') ?? 0
   const misses = counters.get('misses') ?? 0
   const since = counters.get('since')
