@@ -217,6 +217,11 @@ describe('on-call toolkit against a real running lineage watch and Neo4j', funct
       () => readFailures(env.LINEAGE_FAILED_FILE!).entries.length >= 6,
       30_000,
     )
+    expect(
+      readFailures(env.LINEAGE_FAILED_FILE!)
+        .entries.map((e) => e.path)
+        .sort(),
+    ).to.deep.equal(['b1.sql', 'b2.sql', 'b3.sql', 'b4.sql', 'b5.sql', 'b6.sql'])
     await proxy.up()
     const retry = await lineage(env, 'retry-failed', '--json')
     expect(retry.status, retry.stderr).to.equal(0)
