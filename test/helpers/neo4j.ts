@@ -6,7 +6,6 @@
  * snapshot of the whole graph (every node and relationship, volatile properties left out) so tests assert
  * graph equality rather than counts.
  */
-
 import neo4j, {type Driver} from 'neo4j-driver'
 
 import type {FileLineage, GraphUpsert, StatementLineage} from '../../src/core/index.js'
