@@ -1,6 +1,6 @@
 /**
  * bench:parse: throughput of the SQL lineage extractor on the generated warehouse corpus
- * (src/core/corpus.ts), on one thread, and evidence that the cost of a file stays linear in its size:
+ * (src/bench/corpus.ts), on one thread, and evidence that the cost of a file stays linear in its size:
  * ms per KB by file-size bucket, and the same statements parsed as files of N, 2N, 4N and 8N statements.
  *
  *   npm run bench:parse -- [--files 300] [--seed 42] [--dialect ansi] [--json]
@@ -9,7 +9,7 @@
  */
 import {parseArgs} from 'node:util'
 
-import {generateCorpus} from '../src/core/corpus.js'
+import {generateCorpus} from '../src/bench/corpus.js'
 import {extractLineage} from '../src/core/sql/index.js'
 
 const {values} = parseArgs({

@@ -16,11 +16,11 @@ import {join} from 'node:path'
 import {parseArgs} from 'node:util'
 
 type Core = typeof import('../src/core/index.js') &
-  typeof import('../src/core/bench.js') &
-  typeof import('../src/core/bench-graph.js') &
-  typeof import('../src/core/bench-report.js') &
-  typeof import('../src/core/bench-steps.js') &
-  typeof import('../src/core/bench-workload.js')
+  typeof import('../src/bench/bench.js') &
+  typeof import('../src/bench/graph.js') &
+  typeof import('../src/bench/report.js') &
+  typeof import('../src/bench/steps.js') &
+  typeof import('../src/bench/workload.js')
 
 const {values} = parseArgs({
   options: {
@@ -31,9 +31,9 @@ const {values} = parseArgs({
   },
 })
 
-const built = existsSync(new URL('../dist/core/bench.js', import.meta.url))
-const base = new URL(built ? '../dist/core/' : '../src/core/', import.meta.url)
-const modules = ['index', 'bench', 'bench-graph', 'bench-report', 'bench-steps', 'bench-workload']
+const built = existsSync(new URL('../dist/bench/bench.js', import.meta.url))
+const base = new URL(built ? '../dist/' : '../src/', import.meta.url)
+const modules = ['core/index', 'bench/bench', 'bench/graph', 'bench/report', 'bench/steps', 'bench/workload']
 const loaded = (await Promise.all(modules.map((m) => import(new URL(`${m}.js`, base).href)))) as object[]
 const core = Object.assign({}, ...loaded) as Core
 

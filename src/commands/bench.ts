@@ -3,8 +3,8 @@ import {resolve} from 'node:path'
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../base-command.js'
-import type {BenchReport} from '../core/bench-report.js'
-import {BENCH_STEPS} from '../core/bench-steps.js'
+import type {BenchReport} from '../bench/report.js'
+import {BENCH_STEPS} from '../bench/steps.js'
 import {ExitCode} from '../core/exit-codes.js'
 
 export default class Bench extends BaseCommand<typeof Bench> {
@@ -57,9 +57,9 @@ all-on speedup is under --min-speedup.`
   }
 
   public async run(): Promise<BenchReport> {
-    const {runBench} = await import('../core/bench.js')
+    const {runBench} = await import('../bench/bench.js')
     const {usageError} = await import('../core/errors.js')
-    const {renderBenchReport} = await import('../ui/bench-report.js')
+    const {renderBenchReport} = await import('../ui/bench.js')
     const {flags} = this
     const abort = new AbortController()
     const onSignal = (): void => {

@@ -1,15 +1,8 @@
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../base-command.js'
-import {
-  ExitCode,
-  formatParseReport,
-  parseSqlFiles,
-  parseVarFlags,
-  parseWarnings,
-  readSchemaFile,
-  type FileLineage,
-} from '../core/index.js'
+import {ExitCode, parseSqlFiles, parseVarFlags, readSchemaFile, type FileLineage} from '../core/index.js'
+import {formatParseReport, parseWarnings} from '../ui/parse-report.js'
 
 export interface ParseResult {
   files: FileLineage[]

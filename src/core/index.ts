@@ -5,13 +5,13 @@
  */
 export * from './errors.js'
 export * from './exit-codes.js'
-export * from './flag-state.js'
-export * from './lineage-types.js'
+export * from './ops/flag-state.js'
+export * from './types.js'
 export * from './logger.js'
-export * from './parse-cache.js'
-export * from './settings.js'
-export * from './graph-model.js'
-export * from './dead-letter.js'
-export * from './retry-failed.js'
-export * from './graph-writer.js' // cheap: neo4j-driver loads inside GraphWriter.connect
+export * from './cache/parse-cache.js'
+export * from './ops/settings.js'
+export * from './graph/model.js'
+export * from './ingest/dead-letter.js'
+export * from './ops/retry-failed.js'
+export * from './graph/writer.js' // cheap: neo4j-driver loads inside GraphWriter.connect
 export * from './sql/index.js' // cheap: node-sql-parser grammars load on first parse

@@ -1,9 +1,9 @@
 /** Human output and flags shared by the commands that change flags (rollback ..., flags enable|disable|reset). */
 import {Args, Flags} from '@oclif/core'
 
-import {applyFlagChange, type FlagApplyResult} from '../core/flag-apply.js'
-import {type FlagChangeResult, parseFeature, setFeature} from '../core/rollback.js'
-import {FEATURES, type SettingsInput} from '../core/settings.js'
+import {applyFlagChange, type FlagApplyResult} from '../core/ops/flag-apply.js'
+import {type FlagChangeResult, parseFeature, setFeature} from '../core/ops/rollback.js'
+import {FEATURES, type SettingsInput} from '../core/ops/settings.js'
 
 export function describeFlagChange(change: FlagChangeResult, apply: FlagApplyResult): string[] {
   const lines: string[] = []

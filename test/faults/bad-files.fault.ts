@@ -5,7 +5,7 @@ import {join} from 'node:path'
 
 import {expect} from 'chai'
 
-import type {ServiceHandle} from '../../src/core/service.js'
+import type {ServiceHandle} from '../../src/core/ingest/service.js'
 import {useNeo4j} from '../helpers/neo4j.js'
 import {runService, serviceEnv, waitFor} from '../helpers/service.js'
 import {useTmpDir} from '../helpers/tmp.js'

@@ -4,8 +4,8 @@ import {basename, dirname} from 'node:path'
 
 import {expect} from 'chai'
 
-import Database from '../../src/core/sqlite.js'
-import type {ServiceHandle} from '../../src/core/service.js'
+import Database from '../../src/core/util/sqlite.js'
+import type {ServiceHandle} from '../../src/core/ingest/service.js'
 import {ledgerCounts} from '../helpers/ledger.js'
 import {useNeo4j} from '../helpers/neo4j.js'
 import {runService, serviceEnv, waitFor} from '../helpers/service.js'

@@ -3,8 +3,8 @@ import {join} from 'node:path'
 
 import {expect} from 'chai'
 
-import Database from '../../src/core/sqlite.js'
-import {readFailures} from '../../src/core/dead-letter.js'
+import Database from '../../src/core/util/sqlite.js'
+import {readFailures} from '../../src/core/ingest/dead-letter.js'
 import {useNeo4j} from '../helpers/neo4j.js'
 import {serviceEnv, waitFor} from '../helpers/service.js'
 import {useTmpDir} from '../helpers/tmp.js'

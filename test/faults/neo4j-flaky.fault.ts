@@ -3,8 +3,8 @@ import {join} from 'node:path'
 
 import {expect} from 'chai'
 
-import {readFailures} from '../../src/core/dead-letter.js'
-import type {ServiceHandle} from '../../src/core/service.js'
+import {readFailures} from '../../src/core/ingest/dead-letter.js'
+import type {ServiceHandle} from '../../src/core/ingest/service.js'
 import {type FaultProxy, startFaultProxy} from '../helpers/fault-proxy.js'
 import {ledgerCounts} from '../helpers/ledger.js'
 import {useNeo4j} from '../helpers/neo4j.js'

@@ -2,7 +2,7 @@
 import {existsSync} from 'node:fs'
 import {join} from 'node:path'
 
-import Database from '../../src/core/sqlite.js'
+import Database from '../../src/core/util/sqlite.js'
 
 /** The ingest ledger's rows (path -> graph status and content hash), read while the service may write it. */
 export function ledgerRows(stateDir: string): Map<string, {graph: string; hash: string}> {

@@ -1,8 +1,8 @@
 import {mkdirSync, writeFileSync} from 'node:fs'
 import {dirname, join} from 'node:path'
 
-import {isolatedFolders} from '../../src/core/bench.js'
-import {startService, type ServiceHandle, type ServiceOptions} from '../../src/core/service.js'
+import {isolatedFolders} from '../../src/bench/bench.js'
+import {startService, type ServiceHandle, type ServiceOptions} from '../../src/core/ingest/service.js'
 
 /** Poll until `check` holds, or fail with `what` after `timeoutMs`. */
 export async function waitFor(

@@ -12,8 +12,8 @@ import {expect} from 'chai'
 import sinon from 'sinon'
 
 import Bench from '../../src/commands/bench.js'
-import type {BenchReport} from '../../src/core/bench-report.js'
-import type {GraphWriter as WriterType} from '../../src/core/graph-writer.js'
+import type {BenchReport} from '../../src/bench/report.js'
+import type {GraphWriter as WriterType} from '../../src/core/graph/writer.js'
 import {useNeo4j} from '../helpers/neo4j.js'
 import {withEnv, useTmpDir} from '../helpers/tmp.js'
 
@@ -129,7 +129,7 @@ describe('lineage bench (shortened, real Neo4j)', function () {
     // Sabotage the batched writer: it drops every file it should write (retractions still go through) yet
     // reports success. (Dropping only some files is not a sure failure: the burst may delete or rewrite them.)
     // Imported the way the command imports it (mocha may load this file as CommonJS, a separate module instance).
-    const {GraphWriter} = await import('../../src/core/graph-writer.js')
+    const {GraphWriter} = await import('../../src/core/graph/writer.js')
     const stub = sinon.stub(GraphWriter.prototype, 'applyPrepared')
     stub.callsFake(async function (this: WriterType, items, options) {
       const kept = options.batched ? items.filter((i) => i.op !== 'upsert') : items

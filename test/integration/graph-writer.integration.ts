@@ -1,7 +1,7 @@
 import {expect} from 'chai'
 
 import {entityCount, fileRows, type GraphOp, isLineageError, silentLogger} from '../../src/core/index.js'
-import {GraphWriter} from '../../src/core/graph-writer.js'
+import {GraphWriter} from '../../src/core/graph/writer.js'
 import {type Neo4jContext, startProxy, stmt, upsert, useNeo4j} from '../helpers/neo4j.js'
 
 /** Three files: a loads raw into staging, b builds a mart from staging, c reports from the mart. */

@@ -3,7 +3,7 @@ import {join} from 'node:path'
 
 import {expect} from 'chai'
 
-import {readFailures} from '../../src/core/dead-letter.js'
+import {readFailures} from '../../src/core/ingest/dead-letter.js'
 import {ledgerRows} from '../helpers/ledger.js'
 import {startProxy, useNeo4j, type Proxy} from '../helpers/neo4j.js'
 import {ingestOnce, serviceEnv, waitFor, writeSql} from '../helpers/service.js'

@@ -15,7 +15,7 @@ import {
   type ReplayWriter,
   silentLogger,
 } from '../../src/core/index.js'
-import {GraphWriter} from '../../src/core/graph-writer.js'
+import {GraphWriter} from '../../src/core/graph/writer.js'
 import {type Neo4jContext, type Snapshot, startProxy, stmt, upsert, useNeo4j} from '../helpers/neo4j.js'
 import {withEnv, useTmpDir} from '../helpers/tmp.js'
 

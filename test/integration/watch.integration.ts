@@ -3,7 +3,7 @@ import {join} from 'node:path'
 
 import {expect} from 'chai'
 
-import {readFailures} from '../../src/core/dead-letter.js'
+import {readFailures} from '../../src/core/ingest/dead-letter.js'
 import {useNeo4j} from '../helpers/neo4j.js'
 import {ALL_OFF, ingestOnce, runService, serviceEnv, waitFor, writeSql} from '../helpers/service.js'
 import {useTmpDir} from '../helpers/tmp.js'

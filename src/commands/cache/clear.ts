@@ -1,5 +1,6 @@
 import {BaseCommand} from '../../base-command.js'
-import {clearCache, describeClear, resolveSettings, type ClearResult} from '../../core/index.js'
+import {clearCache, resolveSettings, type ClearResult} from '../../core/index.js'
+import {describeClear} from '../../ui/cache.js'
 
 export default class CacheClear extends BaseCommand<typeof CacheClear> {
   static override summary = 'Empty the parse cache'

@@ -1,14 +1,8 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../base-command.js'
-import {
-  assertCacheHealthy,
-  cacheStats,
-  checkCache,
-  describeCacheStats,
-  resolveSettings,
-  type CacheStatsResult,
-} from '../../core/index.js'
+import {assertCacheHealthy, cacheStats, checkCache, resolveSettings, type CacheStatsResult} from '../../core/index.js'
+import {describeCacheStats} from '../../ui/cache.js'
 
 export default class CacheStats extends BaseCommand<typeof CacheStats> {
   static override summary = 'Show the parse cache: entries, size, hit rate, parser versions'

@@ -1,5 +1,5 @@
 import {BaseCommand} from '../../base-command.js'
-import {type FlagStatus, flagStatus} from '../../core/flag-status.js'
+import {type FlagStatus, flagStatus} from '../../core/ops/flag-status.js'
 import {makeTable} from '../../ui/table.js'
 
 export default class FlagsStatus extends BaseCommand<typeof FlagsStatus> {

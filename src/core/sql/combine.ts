@@ -9,7 +9,7 @@
  * A DELETE that reads no other table moves no data into its table, so (as in sqllineage) it adds no
  * file-level lineage; its statement still names the table it writes. DELETE ... USING other does.
  */
-import type {ColumnLineage, StatementLineage} from '../lineage-types.js'
+import type {ColumnLineage, StatementLineage} from '../types.js'
 import {columnEntry} from './result.js'
 
 interface Graph {

@@ -5,7 +5,7 @@
  * (no I/O; it reads the clock only for the deadline). Never throws for bad SQL; an unknown dialect is a
  * usage error.
  */
-import type {FileLineage, LineageIssue, StatementLineage} from '../lineage-types.js'
+import type {FileLineage, LineageIssue, StatementLineage} from '../types.js'
 import {combineColumns, combineStatements} from './combine.js'
 import {statementContext} from './context.js'
 import {dialectInfo, type DialectInfo} from './dialects.js'

@@ -11,11 +11,11 @@
  * - `parseSchemaCatalogue(json)`: validates a `--schema` file (configuration error, exit 78, if bad).
  * - `PARSER_VERSION`: changes whenever extraction output can change (see version.ts).
  */
-import type {FileLineage} from '../lineage-types.js'
+import type {FileLineage} from '../types.js'
 import {extractLineage, fileFailure, type ExtractOptions} from './extract.js'
 import {decodeSqlBuffer} from './text-guard.js'
 
-export type {ColumnLineage, FileLineage, LineageIssue, StatementLineage} from '../lineage-types.js'
+export type {ColumnLineage, FileLineage, LineageIssue, StatementLineage} from '../types.js'
 export {DIALECT_NAMES, resolveDialect} from './dialects.js'
 export {extractLineage, type ExtractOptions} from './extract.js'
 export {parseSchemaCatalogue, type SchemaCatalogue} from './schema.js'
@@ -36,4 +36,3 @@ export function extractLineageFromBuffer(content: Buffer, options: ExtractOption
 }
 export {collectTableDefinitions, parseSqlFiles, parseVarFlags, readSchemaFile} from './parse-files.js'
 export type {ParseFilesOptions, ParseFilesResult} from './parse-files.js'
-export {formatParseReport, parseWarnings, type ReportOptions} from './report.js'

@@ -8,7 +8,7 @@
 import {readFileSync} from 'node:fs'
 
 import {configError, errorMessage, usageError} from '../errors.js'
-import type {FileLineage} from '../lineage-types.js'
+import type {FileLineage} from '../types.js'
 import {dialectInfo} from './dialects.js'
 import {extractLineage, fileFailure} from './extract.js'
 import {tokenize} from './lexer.js'

@@ -2,7 +2,7 @@
  * Offsets to 1-based line and column in the file as written, and the issues (code, message, position,
  * snippet) reported for a statement or the whole file.
  */
-import type {LineageIssue} from '../lineage-types.js'
+import type {LineageIssue} from '../types.js'
 
 const SNIPPET_WIDTH = 100
 

@@ -4,7 +4,7 @@
  * statement's explicit column list, else by the table's columns in the schema catalogue when their count
  * matches (as INSERT without a column list does), else by the query's own column names.
  */
-import type {ColumnLineage, StatementStatus} from '../lineage-types.js'
+import type {ColumnLineage, StatementStatus} from '../types.js'
 import type {SchemaIndex} from './schema.js'
 import {STAR, UNKNOWN_TABLE, type OutCol} from './scope.js'
 

@@ -4,7 +4,7 @@
  * marker is removed, and the statement then fails with E_TEMPLATE at the placeholder, so the gap is
  * visible instead of a table named `${env}_orders` appearing in the graph.
  */
-import type {StatementLineage} from '../lineage-types.js'
+import type {StatementLineage} from '../types.js'
 import type {SourceText} from './positions.js'
 import {UNRENDERED_MARKER, type Rendered} from './template.js'
 

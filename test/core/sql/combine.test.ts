@@ -1,6 +1,6 @@
 import {expect} from 'chai'
 
-import type {StatementLineage} from '../../../src/core/lineage-types.js'
+import type {StatementLineage} from '../../../src/core/types.js'
 import {combineColumns, combineStatements} from '../../../src/core/sql/combine.js'
 
 function st(sources: string[], targets: string[], extra: Partial<StatementLineage> = {}): StatementLineage {

@@ -3,7 +3,7 @@ import {join} from 'node:path'
 
 import {expect} from 'chai'
 
-import {generateCorpus, writeCorpus} from '../../../src/core/corpus.js'
+import {generateCorpus, writeCorpus} from '../../../src/bench/corpus.js'
 import {extractLineage} from '../../../src/core/sql/index.js'
 import {tmpDir} from '../../helpers/tmp.js'
 

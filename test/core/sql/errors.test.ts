@@ -2,7 +2,7 @@ import {expect} from 'chai'
 
 import {isLineageError} from '../../../src/core/errors.js'
 import {extractLineage, extractLineageFromBuffer} from '../../../src/core/sql/index.js'
-import {seededRandom} from '../../../src/core/corpus.js'
+import {seededRandom} from '../../../src/bench/corpus.js'
 import {lineage} from './helpers.js'
 
 const opts = {path: 'x.sql', dialect: 'ansi'}

@@ -7,8 +7,8 @@ import {readFileSync} from 'node:fs'
 
 import {expect} from 'chai'
 
-import {readFailures} from '../../../src/core/dead-letter.js'
-import {listFiles} from '../../../src/core/fs-utils.js'
+import {readFailures} from '../../../src/core/ingest/dead-letter.js'
+import {listFiles} from '../../../src/core/util/fs.js'
 import type {Neo4jContext, Snapshot} from '../../helpers/neo4j.js'
 import {ingestOnce, serviceEnv} from '../../helpers/service.js'
 import {tmpDir} from '../../helpers/tmp.js'

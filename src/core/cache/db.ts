@@ -1,0 +1,269 @@
+/**
+ * The SQLite file underneath the parse cache: opening a connection (WAL, synchronous NORMAL, busy timeout),
+ * the schema, recognising corruption, the identity (device and inode) of the file, and moving a damaged
+ * file aside. Shared by ParseCache and the `cache` commands; nothing here keeps state between calls.
+ *
+ * Throws: `openCacheDb` throws what SQLite throws (SqliteError: SQLITE_NOTADB, SQLITE_CORRUPT, SQLITE_BUSY,
+ * ...) and LineageError E_CACHE for a file that is not a lineage parse cache or has a schema this version
+ * does not know; `moveAside` throws the file system's error when the file can be neither moved nor removed.
+ */
+import {closeSync, mkdirSync, openSync, readSync, renameSync, rmSync, statSync} from 'node:fs'
+import {dirname} from 'node:path'
+
+import Database, {type Db, type Statement, type Transaction} from '../util/sqlite.js'
+
+import {LineageError} from '../errors.js'
+import {ExitCode} from '../exit-codes.js'
+
+export type {Db}
+
+/** "LNPC" in the SQLite header: marks the file as ours, so a mistyped path never alters someone else's database. */
+export const APPLICATION_ID = 0x4c4e5043
+export const SCHEMA_VERSION = 1
+/** Long enough for a `cache clear` or another worker's batch of puts to finish, short enough not to stall ingestion. */
+export const BUSY_TIMEOUT_MS = 5000
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS entries (
+  id INTEGER PRIMARY KEY,
+  key BLOB NOT NULL,
+  parser_version TEXT NOT NULL,
+  dialect TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  lineage TEXT NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS entries_key ON entries (key);
+CREATE INDEX IF NOT EXISTS entries_stats ON entries (parser_version, dialect, created_at);
+CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+`
+
+const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1')
+
+export interface FileIdentity {
+  dev: number
+  ino: number
+}
+
+/** Device and inode of the file at `file`, or undefined when there is none. */
+export function fileIdentity(file: string): FileIdentity | undefined {
+  try {
+    const st = statSync(file)
+    return {dev: st.dev, ino: st.ino}
+  } catch {
+    return undefined
+  }
+}
+
+export function sameIdentity(a: FileIdentity | undefined, b: FileIdentity | undefined): boolean {
+  if (a === undefined || b === undefined) return false
+  return a.dev === b.dev && a.ino === b.ino
+}
+
+/** SQLITE_CORRUPT (any extended code) or SQLITE_NOTADB: the file is damaged, not merely busy or unwritable. */
+export function isCorruption(error: unknown): boolean {
+  const code = (error as {code?: unknown} | null)?.code
+  return typeof code === 'string' && (code.startsWith('SQLITE_CORRUPT') || code.startsWith('SQLITE_NOTADB'))
+}
+
+/** The error SQLite gives for a file without its header, for a header SQLite has not read yet. */
+export function notADatabase(): Error {
+  return Object.assign(new Error('file is not a database (it does not start with a SQLite header)'), {
+    code: 'SQLITE_NOTADB',
+  })
+}
+
+/** The error's SQLite or errno code, for telling kinds of failure apart. */
+export function errorCode(error: unknown): string {
+  const code = (error as {code?: unknown} | null)?.code
+  return typeof code === 'string' ? code : 'unknown'
+}
+
+/**
+ * False when the file has content that does not start with SQLite's magic string: it was overwritten.
+ * SQLite itself may not notice while every page it needs is in its cache or the WAL.
+ */
+export function hasSqliteHeader(file: string): boolean {
+  let fd: number | undefined
+  try {
+    fd = openSync(file, 'r')
+    const head = Buffer.alloc(SQLITE_MAGIC.length)
+    const n = readSync(fd, head, 0, head.length, 0)
+    return n < head.length || head.equals(SQLITE_MAGIC)
+  } catch {
+    return true // gone or unreadable: the identity check and SQLite report that
+  } finally {
+    if (fd !== undefined) closeSync(fd)
+  }
+}
+
+export type Row = [key: Buffer, parserVersion: string, dialect: string, createdAt: number, lineage: string]
+
+export interface Connection {
+  db: Db
+  identity: FileIdentity | undefined
+  select: Statement<[Buffer], string>
+  upsert: Statement<Row>
+  putRows: Transaction<(rows: Row[]) => void>
+  addCounters: Transaction<(hits: number, misses: number) => void>
+}
+
+/** The statements one ParseCache runs, prepared once per connection. */
+export function prepareConnection(db: Db, file: string): Connection {
+  const upsert = db.prepare<Row>(
+    `INSERT INTO entries (key, parser_version, dialect, created_at, lineage) VALUES (?, ?, ?, ?, ?)
+     ON CONFLICT (key) DO UPDATE SET lineage = excluded.lineage, created_at = excluded.created_at`,
+  )
+  const increment = db.prepare<[number, string]>('UPDATE counters SET value = value + ? WHERE name = ?')
+  return {
+    db,
+    identity: fileIdentity(file),
+    select: db.prepare<[Buffer], string>('SELECT lineage FROM entries WHERE key = ?').pluck(),
+    upsert,
+    putRows: db.transaction((rows: Row[]) => {
+      for (const row of rows) upsert.run(...row)
+    }),
+    addCounters: db.transaction((hits: number, misses: number) => {
+      increment.run(hits, 'hits')
+      increment.run(misses, 'misses')
+    }),
+  }
+}
+
+export interface OpenOptions {
+  /** Create the file and the schema when missing (the cache itself); false for stats and checks. */
+  create: boolean
+  timeoutMs?: number
+  /** Start of the hit and miss counters of a new file (ms since the epoch). */
+  now?: number
+}
+
+/** Open a connection with the cache's settings; on a new file, create the schema. */
+export function openCacheDb(file: string, options: OpenOptions): Db {
+  if (options.create) mkdirSync(dirname(file), {recursive: true})
+  // With the pages SQLite needs in the WAL, it would read an overwritten file without noticing.
+  if (!hasSqliteHeader(file)) throw notADatabase()
+  const db = new Database(file, {timeout: options.timeoutMs ?? BUSY_TIMEOUT_MS, fileMustExist: !options.create})
+  try {
+    // Reads page 1 first, so a damaged header surfaces here as SQLITE_NOTADB, before anything is written.
+    const state = schemaState(db)
+    if (!options.create) return db
+    if (state !== 'ours' && state !== 'empty') throw notOurs(file, state)
+    db.pragma('journal_mode = WAL')
+    db.pragma('synchronous = NORMAL')
+    if (state === 'empty') createSchema(db, file, options.now ?? Date.now())
+    return db
+  } catch (error) {
+    closeQuietly(db)
+    throw error
+  }
+}
+
+/** Several workers may open a new file at once: the check and the creation are one write transaction. */
+function createSchema(db: Db, file: string, now: number): void {
+  db.transaction(() => {
+    const state = schemaState(db)
+    if (state === 'ours') return
+    if (state !== 'empty') throw notOurs(file, state)
+    db.exec(SCHEMA)
+    db.prepare(`INSERT OR IGNORE INTO counters (name, value) VALUES ('hits', 0), ('misses', 0), ('since', ?)`).run(now)
+    db.pragma(`application_id = ${APPLICATION_ID}`)
+    db.pragma(`user_version = ${SCHEMA_VERSION}`)
+  }).immediate()
+}
+
+type SchemaState = 'ours' | 'empty' | 'foreign' | `version ${number}`
+
+/**
+ * One statement, so one snapshot: read as separate statements, another process's schema creation could
+ * commit between them (application id 0 read before, its tables counted after) and a new cache would be
+ * taken for someone else's database.
+ */
+export function schemaState(db: Db): SchemaState {
+  const row = db
+    .prepare<[], {appId: number; version: number; tables: number}>(
+      `SELECT (SELECT application_id FROM pragma_application_id) AS appId,
+              (SELECT user_version FROM pragma_user_version) AS version,
+              (SELECT count(*) FROM sqlite_schema WHERE type = 'table') AS tables`,
+    )
+    .get()
+  if (row === undefined) throw new Error('SQLite returned no row for the schema query')
+  const {appId, version, tables} = row
+  if (appId === APPLICATION_ID) return version === SCHEMA_VERSION ? 'ours' : `version ${version}`
+  return appId === 0 && tables === 0 ? 'empty' : 'foreign'
+}
+
+export function notOurs(file: string, state: Exclude<SchemaState, 'ours' | 'empty'>): LineageError {
+  const what =
+    state === 'foreign'
+      ? 'is a SQLite database but not a lineage parse cache'
+      : `has parse cache schema ${state.slice(8)}, this lineage knows ${SCHEMA_VERSION}`
+  return new LineageError(
+    `${file} ${what}; it was left untouched`,
+    'E_CACHE',
+    ExitCode.FAILURE,
+    'Point LINEAGE_CACHE_FILE at another file, or remove this one if it is a stale cache.',
+  )
+}
+
+export function closeQuietly(db: Db | undefined): void {
+  try {
+    db?.close()
+  } catch {
+    // Closing a damaged database can fail; the handle is released either way.
+  }
+}
+
+/** Bytes of the database file and its WAL (0 for a missing file). */
+export function diskSize(file: string): {dbBytes: number; walBytes: number} {
+  const size = (f: string): number => {
+    try {
+      return statSync(f).size
+    } catch {
+      return 0
+    }
+  }
+  return {dbBytes: size(file), walBytes: size(`${file}-wal`)}
+}
+
+/** `20260102T030405Z`: a UTC timestamp that sorts and is safe in file names. */
+export function fileTimestamp(date: Date): string {
+  return date
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z')
+}
+
+/**
+ * Move a damaged cache file (with its -wal and -shm) to `<file>.corrupt-<UTC timestamp>`, or remove it
+ * when it cannot be moved. Does nothing when the file at the path is no longer `expected` (another worker
+ * or `cache clear` has already dealt with it).
+ */
+export function moveAside(file: string, expected: FileIdentity | undefined, now: Date): MoveOutcome {
+  const current = fileIdentity(file)
+  if (current === undefined || (expected !== undefined && !sameIdentity(current, expected))) return {kind: 'replaced'}
+  let target = `${file}.corrupt-${fileTimestamp(now)}`
+  for (let i = 1; fileIdentity(target) !== undefined; i++) target = `${file}.corrupt-${fileTimestamp(now)}-${i}`
+  try {
+    renameSync(file, target)
+  } catch {
+    // Renaming can fail where removing works (a target we may not create); if both fail, this throws.
+    rmSync(file, {force: true})
+    removeSidecars(file)
+    return {kind: 'removed'}
+  }
+  for (const suffix of ['-wal', '-shm']) {
+    try {
+      renameSync(`${file}${suffix}`, `${target}${suffix}`)
+    } catch {
+      rmSync(`${file}${suffix}`, {force: true})
+    }
+  }
+  return {kind: 'moved', to: target}
+}
+
+export type MoveOutcome = {kind: 'moved'; to: string} | {kind: 'removed'} | {kind: 'replaced'}
+
+/** Remove the -wal and -shm files of a database that is gone, so a new file never replays a stale WAL. */
+export function removeSidecars(file: string): void {
+  for (const suffix of ['-wal', '-shm']) rmSync(`${file}${suffix}`, {force: true})
+}

@@ -1,0 +1,179 @@
+/**
+ * The work done for one file, identical on the main thread (FEATURE_PARALLEL off) and inside a pool worker:
+ * stat, size guard, read, sha256, parse cache lookup, extraction on a miss, cache store, and the atomic
+ * write of `OUT/<relative path>.lineage.json`. Never throws: every outcome is a FileTaskResult, so one
+ * bad file can never stop the others.
+ */
+import {readFileSync, rmSync, statSync} from 'node:fs'
+import {join} from 'node:path'
+
+import {errorMessage} from '../errors.js'
+import {sha256, writeFileAtomic} from '../util/fs.js'
+import type {FileLineage} from '../types.js'
+import type {ParseCache} from '../cache/parse-cache.js'
+import {extractLineageFromBuffer, PARSER_VERSION} from '../sql/index.js'
+
+export interface FileTask {
+  absPath: string
+  relPath: string
+  dialect: string
+  maxBytes: number
+  /** Soft per-file time budget handed to the extractor (the pool also enforces a hard limit). */
+  deadlineMs: number
+  /** Content hash the ledger holds for this path: if the file still has it, nothing needs doing. */
+  knownHash?: string | undefined
+  /** Where to write the lineage JSON; omitted: no output file. */
+  outFile?: string | undefined
+}
+
+export interface ParsedResult {
+  kind: 'parsed'
+  relPath: string
+  contentHash: string
+  size: number
+  mtimeMs: number
+  lineage: FileLineage
+  cacheHit: boolean
+  parseMs: number
+}
+
+/** The content is what the ledger already holds: no parse, no write. */
+export interface UnchangedResult {
+  kind: 'unchanged'
+  relPath: string
+  contentHash: string
+  size: number
+  mtimeMs: number
+}
+
+/** The file disappeared before it could be read: treated as a deletion. */
+export interface VanishedResult {
+  kind: 'vanished'
+  relPath: string
+}
+
+/** The file could not be read at all (permissions, I/O); parse failures are ParsedResults with status failed. */
+export interface UnreadableResult {
+  kind: 'unreadable'
+  relPath: string
+  code: string
+  message: string
+}
+
+export type FileTaskResult = ParsedResult | UnchangedResult | VanishedResult | UnreadableResult
+
+export interface TaskContext {
+  /** The parse cache of this thread, or undefined when FEATURE_PARSE_CACHE is off. */
+  cache: ParseCache | undefined
+}
+
+export interface OutputRecord {
+  version: 1
+  path: string
+  contentHash: string
+  size: number
+  ingestedAt: string
+  parserVersion: string
+  lineage: FileLineage
+}
+
+export function outputFileFor(outDir: string, relPath: string): string {
+  return join(outDir, `${relPath}.lineage.json`)
+}
+
+export function runFileTask(task: FileTask, ctx: TaskContext): FileTaskResult {
+  let size: number
+  let mtimeMs: number
+  let content: Buffer
+  try {
+    const st = statSync(task.absPath)
+    // A FIFO or device would block the read forever (and a worker stuck in a syscall cannot be terminated).
+    if (!st.isFile()) {
+      return {kind: 'unreadable', relPath: task.relPath, code: 'E_FILE_READ', message: 'not a regular file'}
+    }
+    size = st.size
+    mtimeMs = st.mtimeMs
+    // Too large: do not even read it. The extractor turns the cap into a failed lineage with its reason.
+    content = size > task.maxBytes ? Buffer.alloc(0) : readFileSync(task.absPath)
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    if (code === 'ENOENT' || code === 'ENOTDIR') return {kind: 'vanished', relPath: task.relPath}
+    const reason = code === 'EACCES' || code === 'EPERM' ? 'permission denied' : errorMessage(error)
+    return {kind: 'unreadable', relPath: task.relPath, code: 'E_FILE_READ', message: `cannot read file: ${reason}`}
+  }
+  if (size > task.maxBytes) {
+    // Not read, so not hashed: the size and mtime stand in, so a changed file is still noticed.
+    const lineage = failedLineage(task, 'E_FILE_TOO_LARGE', `file is ${size} bytes, over the limit of ${task.maxBytes}`)
+    const contentHash = `unread:${size}:${mtimeMs}`
+    if (task.outFile) writeOutputRecord(task.outFile, {contentHash, size, lineage})
+    return {kind: 'parsed', relPath: task.relPath, contentHash, size, mtimeMs, lineage, cacheHit: false, parseMs: 0}
+  }
+  const contentHash = sha256(content)
+  if (task.knownHash !== undefined && task.knownHash === contentHash && ctx.cache) {
+    return {kind: 'unchanged', relPath: task.relPath, contentHash, size, mtimeMs}
+  }
+  const started = performance.now()
+  const key = {contentHash, parserVersion: PARSER_VERSION, dialect: task.dialect, variant: ''}
+  const cached = ctx.cache?.get(key)
+  let lineage: FileLineage
+  if (cached) {
+    lineage = {...cached, path: task.relPath}
+  } else {
+    lineage = extractLineageFromBuffer(content, {
+      path: task.relPath,
+      dialect: task.dialect,
+      maxBytes: task.maxBytes,
+      deadlineMs: task.deadlineMs,
+    })
+    // A soft-deadline timeout depends on the machine's load, not on the content: never cache it.
+    const timedOut =
+      lineage.errors.some((e) => e.code === 'E_PARSE_TIMEOUT') ||
+      lineage.statements.some((s) => s.error?.code === 'E_PARSE_TIMEOUT')
+    if (!timedOut) ctx.cache?.put(key, lineage)
+  }
+  const parseMs = performance.now() - started
+  if (task.outFile) writeOutputRecord(task.outFile, {contentHash, size, lineage})
+  return {
+    kind: 'parsed',
+    relPath: task.relPath,
+    contentHash,
+    size,
+    mtimeMs,
+    lineage,
+    cacheHit: cached !== undefined,
+    parseMs,
+  }
+}
+
+/** A lineage that records why the file gave none (too large, timed out, worker crashed). */
+export function failedLineage(task: Pick<FileTask, 'relPath' | 'dialect'>, code: string, message: string): FileLineage {
+  return {
+    path: task.relPath,
+    dialect: task.dialect,
+    status: 'failed',
+    sources: [],
+    targets: [],
+    statements: [],
+    errors: [{code, message, line: 1, column: 1, snippet: ''}],
+    parserVersion: PARSER_VERSION,
+  }
+}
+
+/** Write `OUT/<path>.lineage.json` atomically. */
+export function writeOutputRecord(outFile: string, r: {contentHash: string; size: number; lineage: FileLineage}): void {
+  const record: OutputRecord = {
+    version: 1,
+    path: r.lineage.path,
+    contentHash: r.contentHash,
+    size: r.size,
+    ingestedAt: new Date().toISOString(),
+    parserVersion: r.lineage.parserVersion,
+    lineage: r.lineage,
+  }
+  // Output is re-creatable from the SQL file, so it needs no fsync; the rename keeps it whole.
+  writeFileAtomic(outFile, `${JSON.stringify(record, null, 2)}\n`, {fsync: false})
+}
+
+export function removeOutput(outDir: string, relPath: string): void {
+  rmSync(outputFileFor(outDir, relPath), {force: true})
+}

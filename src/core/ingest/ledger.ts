@@ -1,0 +1,116 @@
+/**
+ * The ingest ledger: what the service last ingested for each file of the watched folder (size, mtime,
+ * content hash, and whether its graph write landed). The start-up reconcile compares the folder with it to
+ * find files that changed, appeared or vanished while the service was down.
+ *
+ * It is only ever a shortcut: a row is written after the file's graph write and output have landed, so a
+ * crash in between means the file is ingested again (re-ingest is idempotent). A damaged ledger is moved
+ * aside and started afresh, which costs one full re-ingest and loses nothing.
+ */
+import {mkdirSync, renameSync} from 'node:fs'
+import {dirname} from 'node:path'
+
+import Database, {type Db} from '../util/sqlite.js'
+
+import {errorMessage} from '../errors.js'
+import type {Logger} from '../logger.js'
+
+/** written: in the graph; failed: in the failed-ingestion file; off: no graph configured. */
+export type GraphStatus = 'written' | 'failed' | 'off'
+
+export interface LedgerRow {
+  path: string
+  size: number
+  mtimeMs: number
+  contentHash: string
+  graph: GraphStatus
+  updatedAt: string
+}
+
+interface RawRow {
+  path: string
+  size: number
+  mtime_ms: number
+  content_hash: string
+  graph: string
+  updated_at: string
+}
+
+export class Ledger {
+  private constructor(
+    private db: Db,
+    private readonly file: string,
+  ) {}
+
+  static open(file: string, logger: Logger): Ledger {
+    mkdirSync(dirname(file), {recursive: true})
+    try {
+      return new Ledger(Ledger.connect(file), file)
+    } catch (error) {
+      const aside = `${file}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`
+      logger.warn(`ingest ledger ${file} is unreadable (${errorMessage(error)}); moved to ${aside}, re-ingesting all`)
+      for (const suffix of ['', '-wal', '-shm']) {
+        try {
+          renameSync(`${file}${suffix}`, `${aside}${suffix}`)
+        } catch {
+          // that part did not exist
+        }
+      }
+      return new Ledger(Ledger.connect(file), file)
+    }
+  }
+
+  private static connect(file: string): Db {
+    const db = new Database(file, {timeout: 5000})
+    db.pragma('journal_mode = WAL')
+    db.pragma('synchronous = NORMAL')
+    db.exec(`CREATE TABLE IF NOT EXISTS files (
+      path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ms REAL NOT NULL,
+      content_hash TEXT NOT NULL, graph TEXT NOT NULL, updated_at TEXT NOT NULL)`)
+    db.prepare('SELECT count(*) FROM files').get()
+    return db
+  }
+
+  all(): Map<string, LedgerRow> {
+    const rows = this.db.prepare('SELECT * FROM files').all() as RawRow[]
+    return new Map(rows.map((r) => [r.path, fromRaw(r)]))
+  }
+
+  get(path: string): LedgerRow | undefined {
+    const row = this.db.prepare('SELECT * FROM files WHERE path = ?').get(path) as RawRow | undefined
+    return row ? fromRaw(row) : undefined
+  }
+
+  /** Record several files in one transaction; a null row removes the path. */
+  apply(changes: {path: string; row: LedgerRow | null}[]): void {
+    const put = this.db.prepare(
+      `INSERT INTO files (path, size, mtime_ms, content_hash, graph, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT(path) DO UPDATE SET size = excluded.size, mtime_ms = excluded.mtime_ms,
+         content_hash = excluded.content_hash, graph = excluded.graph, updated_at = excluded.updated_at`,
+    )
+    const del = this.db.prepare('DELETE FROM files WHERE path = ?')
+    this.db.transaction(() => {
+      for (const {path, row} of changes) {
+        if (row) put.run(path, row.size, row.mtimeMs, row.contentHash, row.graph, row.updatedAt)
+        else del.run(path)
+      }
+    })()
+  }
+
+  count(): number {
+    return (this.db.prepare('SELECT count(*) AS n FROM files').get() as {n: number}).n
+  }
+
+  get location(): string {
+    return this.file
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close()
+  }
+}
+
+function fromRaw(r: RawRow): LedgerRow {
+  const graph: GraphStatus = r.graph === 'written' || r.graph === 'failed' ? r.graph : 'off'
+  return {path: r.path, size: r.size, mtimeMs: r.mtime_ms, contentHash: r.content_hash, graph, updatedAt: r.updated_at}
+}

@@ -1,0 +1,243 @@
+/**
+ * A pool of worker_threads that run FileTasks (FEATURE_PARALLEL). Each worker reads and hashes its files
+ * itself and has its own parse cache connection, so the main thread stays free for events and graph I/O.
+ *
+ * Failure contract: the pool is never left broken. A task that runs past the time limit has its worker
+ * terminated and replaced, and fails with E_PARSE_TIMEOUT (a pathological file would only time out
+ * again). A worker that crashes or runs out of memory is replaced and its task retried once; a second
+ * crash fails the task with E_WORKER_CRASHED and the reason. `run` never rejects for a task's sake.
+ */
+import {Worker} from 'node:worker_threads'
+
+import {errorMessage} from '../errors.js'
+import {failedLineage, type FileTask, type FileTaskResult} from './file-task.js'
+import type {Logger} from '../logger.js'
+import type {WorkerInit, WorkerMessage, WorkerRequest} from './parse-worker.js'
+
+export interface PoolOptions {
+  size: number
+  dialect: string
+  timeoutMs: number
+  workerMaxMb: number
+  cacheFile: string
+  logger: Logger
+  onRestart?: (reason: string) => void
+  onCacheCorrupt?: (reason: string) => void
+}
+
+interface Job {
+  id: number
+  task: FileTask
+  useCache: boolean
+  attempts: number
+  resolve: (result: FileTaskResult) => void
+}
+
+interface Slot {
+  worker: Worker
+  job: Job | undefined
+  timer: NodeJS.Timeout | undefined
+  lastError: string | undefined
+  /** Set when the pool itself ends the worker (timeout, close), so its exit is not a crash. */
+  retiring: boolean
+  /** The worker has loaded its grammar and takes tasks. */
+  ready: boolean
+}
+
+// Under tsx (tests, bin/dev.js) this module is TypeScript, and so is the worker next to it. Workers do not
+// inherit tsx's loader on Node 20, so a small bootstrap registers it inside the worker first.
+const FROM_SOURCE = import.meta.url.endsWith('.ts')
+const WORKER_URL = new URL(FROM_SOURCE ? './parse-worker.ts' : './parse-worker.js', import.meta.url)
+const TSX_BOOTSTRAP = `import('tsx/esm/api').then(({register}) => { register(); return import(${JSON.stringify(WORKER_URL.href)}) })`
+
+export class WorkerPool {
+  private readonly slots: Slot[] = []
+  private readonly queue: Job[] = []
+  private nextId = 1
+  private closed = false
+  /** Workers that died before becoming ready, in a row: respawning slows down so a broken setup cannot spin. */
+  private startupFailures = 0
+  restarts = 0
+
+  constructor(private readonly options: PoolOptions) {
+    for (let i = 0; i < options.size; i++) this.slots.push(this.spawn())
+  }
+
+  get size(): number {
+    return this.slots.length
+  }
+
+  /** Jobs waiting for a worker plus those running. */
+  get pending(): number {
+    return this.queue.length + this.slots.filter((s) => s.job).length
+  }
+
+  run(task: FileTask, useCache: boolean): Promise<FileTaskResult> {
+    if (this.closed) return Promise.reject(new Error('worker pool is closed'))
+    return new Promise((resolve) => {
+      this.queue.push({id: this.nextId++, task, useCache, attempts: 0, resolve})
+      this.dispatch()
+    })
+  }
+
+  private spawn(): Slot {
+    const init: WorkerInit = {cacheFile: this.options.cacheFile, dialect: this.options.dialect}
+    const worker = new Worker(FROM_SOURCE ? TSX_BOOTSTRAP : WORKER_URL, {
+      eval: FROM_SOURCE,
+      workerData: init,
+      resourceLimits: {maxOldGenerationSizeMb: this.options.workerMaxMb},
+    })
+    const slot: Slot = {worker, job: undefined, timer: undefined, lastError: undefined, retiring: false, ready: false}
+    worker.on('message', (message: WorkerMessage) => {
+      this.onMessage(slot, message)
+    })
+    worker.on('error', (error: Error & {code?: string}) => {
+      slot.lastError =
+        error.code === 'ERR_WORKER_OUT_OF_MEMORY'
+          ? `worker ran out of memory (limit ${this.options.workerMaxMb} MB)`
+          : errorMessage(error)
+    })
+    worker.on('exit', (code) => {
+      this.onExit(slot, code)
+    })
+    // Idle workers must not keep a finished `watch --once` alive.
+    worker.unref()
+    return slot
+  }
+
+  private onMessage(slot: Slot, message: WorkerMessage): void {
+    if (message.type === 'log') {
+      this.options.logger[message.level](message.message)
+      return
+    }
+    if (message.type === 'ready') {
+      slot.ready = true
+      this.startupFailures = 0
+      this.dispatch()
+      return
+    }
+    if (message.type === 'cache-corrupt') {
+      this.options.onCacheCorrupt?.(message.reason)
+      return
+    }
+    const job = slot.job
+    if (job?.id !== message.id) return
+    this.finish(slot, JSON.parse(message.json) as FileTaskResult)
+  }
+
+  private finish(slot: Slot, result: FileTaskResult): void {
+    const job = slot.job
+    if (slot.timer) clearTimeout(slot.timer)
+    slot.timer = undefined
+    slot.job = undefined
+    job?.resolve(result)
+    this.dispatch()
+  }
+
+  private onExit(slot: Slot, code: number): void {
+    const index = this.slots.indexOf(slot)
+    const job = slot.job
+    if (slot.timer) clearTimeout(slot.timer)
+    slot.job = undefined
+    if (index === -1) return
+    if (this.closed) {
+      this.slots.splice(index, 1)
+      if (job) job.resolve(this.failure(job, 'E_WORKER_CRASHED', 'worker pool closed while the file was parsed'))
+      return
+    }
+    const reason = slot.lastError ?? `worker exited with code ${code}`
+    if (!slot.retiring || job) {
+      this.restarts++
+      this.options.onRestart?.(reason)
+      this.options.logger.warn(`parse worker replaced: ${reason}`)
+    }
+    if (!slot.ready) this.startupFailures++
+    const delay = Math.min(5000, this.startupFailures === 0 ? 0 : 100 * 2 ** this.startupFailures)
+    if (delay === 0) this.slots[index] = this.spawn()
+    else {
+      // Keep the slot (not ready, so it takes no task) until the replacement starts.
+      slot.retiring = true
+      setTimeout(() => {
+        const at = this.slots.indexOf(slot)
+        if (at !== -1 && !this.closed) this.slots[at] = this.spawn()
+        this.dispatch()
+      }, delay).unref()
+    }
+    if (job) {
+      if (job.attempts < 2) {
+        this.queue.unshift(job)
+      } else {
+        job.resolve(this.failure(job, 'E_WORKER_CRASHED', `parse worker crashed twice on this file: ${reason}`))
+      }
+    }
+    this.dispatch()
+  }
+
+  private dispatch(): void {
+    for (const slot of this.slots) {
+      if (this.queue.length === 0) break
+      if (slot.job || slot.retiring || !slot.ready) continue
+      const job = this.queue.shift()
+      if (!job) break
+      job.attempts++
+      slot.job = job
+      slot.timer = setTimeout(() => {
+        this.onTimeout(slot, job)
+      }, this.options.timeoutMs)
+      const request: WorkerRequest = {id: job.id, task: job.task, useCache: job.useCache}
+      slot.worker.postMessage(request)
+    }
+    // Workers keep the process alive only while there is work; an idle pool must not hold `watch --once` open.
+    for (const slot of this.slots) {
+      if (slot.job || this.queue.length > 0) slot.worker.ref()
+      else slot.worker.unref()
+    }
+  }
+
+  private onTimeout(slot: Slot, job: Job): void {
+    if (slot.job !== job) return
+    slot.job = undefined
+    slot.retiring = true
+    slot.lastError = `timed out after ${this.options.timeoutMs} ms`
+    job.resolve(
+      this.failure(
+        job,
+        'E_PARSE_TIMEOUT',
+        `parsing took longer than the limit of ${this.options.timeoutMs / 1000} s (LINEAGE_PARSE_TIMEOUT_SECONDS)`,
+      ),
+    )
+    void slot.worker.terminate()
+  }
+
+  private failure(job: Job, code: string, message: string): FileTaskResult {
+    return {
+      kind: 'parsed',
+      relPath: job.task.relPath,
+      contentHash: `failed:${code}`,
+      size: 0,
+      mtimeMs: 0,
+      lineage: failedLineage(job.task, code, message),
+      cacheHit: false,
+      parseMs: 0,
+    }
+  }
+
+  /** Let running tasks finish, then end every worker. Queued tasks are resolved by their running turn. */
+  async close(): Promise<void> {
+    while (this.pending > 0) await new Promise((r) => setTimeout(r, 10))
+    this.closed = true
+    const exits = this.slots.map(
+      (slot) =>
+        new Promise<void>((resolve) => {
+          slot.retiring = true
+          slot.worker.once('exit', () => {
+            resolve()
+          })
+          slot.worker.postMessage({type: 'close'})
+          // A worker that does not end by itself is stopped.
+          setTimeout(() => void slot.worker.terminate(), 2000).unref()
+        }),
+    )
+    await Promise.all(exits)
+  }
+}

@@ -1,0 +1,53 @@
+/** The human form of `lineage bench`'s report: the graph line first, the workload, one table row per step. */
+import type {BenchReport} from '../bench/report.js'
+import {makeTable} from './table.js'
+
+const num = (n: number, digits = 0): string =>
+  n.toLocaleString('en-US', {minimumFractionDigits: digits, maximumFractionDigits: digits})
+
+const ms = (n: number): string => (n >= 10_000 ? `${num(n / 1000, 1)} s` : `${num(n)} ms`)
+
+export function renderBenchReport(report: BenchReport): string {
+  const table = makeTable([
+    'step',
+    'files/min',
+    'p50',
+    'p95',
+    'CPU s',
+    'Neo4j CPU s',
+    'peak RSS MB',
+    'cache hits',
+    'transactions',
+    'speedup',
+    'same result',
+  ])
+  for (const s of report.steps) {
+    table.push([
+      s.name,
+      num(s.filesPerMinute, 1),
+      ms(s.p50Ms),
+      ms(s.p95Ms),
+      num(s.cpuSeconds, 1),
+      s.neo4jCpuSeconds === null ? '-' : num(s.neo4jCpuSeconds, 1),
+      num(s.peakRssMb),
+      s.cacheHitRate === null ? 'off' : `${num(s.cacheHitRate * 100, 1)}%`,
+      num(s.transactions),
+      `${num(s.speedup, 1)}x`,
+      s.matchesBaseline === null ? '(baseline)' : s.matchesBaseline ? 'yes' : 'NO',
+    ])
+  }
+  const m = report.machine
+  const lines = [
+    report.headline,
+    `workload: ${report.workload.description}; ${num(report.workload.fileChanges)} file changes in all`,
+    `machine: ${m.cpus} x ${m.cpuModel}, ${num(m.memoryGb, 1)} GB, Node ${m.node}; load average ${m.loadAverageAtStart.join(' ')} at the start, ${m.loadAverage.join(' ')} at the end`,
+    table.toString(),
+    ...report.steps.map((s) => `  ${s.name}: ${s.summary}`),
+  ]
+  if (report.speedup !== null) {
+    const min = report.minSpeedup === null ? '' : ` (minimum ${num(report.minSpeedup, 1)}x)`
+    lines.push(`all on: ${num(report.speedup, 1)}x the baseline${min}`)
+  }
+  if (report.keptAt !== null) lines.push(`work folder kept: ${report.keptAt}`)
+  return lines.join('\n')
+}
