@@ -14,6 +14,7 @@ import {type Command, Config} from '@oclif/core'
 import {Marked} from 'marked'
 import markedMan from 'marked-man'
 
+import {ERRORS} from '../src/core/errors.js'
 import {EXIT_CODE_TABLE} from '../src/core/exit-codes.js'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
@@ -126,6 +127,15 @@ function indexPage(commands: Command.Loadable[], pkg: Pkg, bin: string): string 
   }
   lines.push('## EXIT STATUS', '')
   for (const {code, meaning} of EXIT_CODE_TABLE) lines.push(`* \`${code}\`:`, `  ${escapeMd(meaning)}`, '')
+  lines.push(
+    '## ERROR CODES',
+    '',
+    'A failed command prints its error code with the message; with `--json` the code is in `error.code`.',
+    '',
+  )
+  for (const [code, entry] of Object.entries(ERRORS)) {
+    lines.push(`* \`${code}\` (exit ${entry.exit}):`, `  ${escapeMd(entry.meaning)}.`, '')
+  }
   return lines.join('\n')
 }
 

@@ -35,7 +35,7 @@ import {
   writeFiles,
 } from './workload.js'
 import {countFailures} from '../core/ingest/dead-letter.js'
-import {errorMessage, LineageError, usageError} from '../core/errors.js'
+import {errorMessage, LineageError} from '../core/errors.js'
 import {safeUri} from '../core/graph/writer.js'
 import {Ledger} from '../core/ingest/ledger.js'
 import {type Logger, silentLogger} from '../core/logger.js'
@@ -103,14 +103,19 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   const configs = selectSteps(options.steps)
   const wantsAllOn = configs.some((c) => c.name === 'all-on')
   if (options.minSpeedup !== undefined && !wantsAllOn) {
-    throw usageError('--min-speedup needs the all-on step', 'Add all-on to --steps, or leave --steps out.')
+    throw new LineageError(
+      'E_USAGE',
+      '--min-speedup needs the all-on step',
+      'Add all-on to --steps, or leave --steps out.',
+    )
   }
   const settings = resolveSettings(options.settings)
   const files = loadCorpus(
     'dir' in options.corpus ? {dir: options.corpus.dir, extensions: settings.extensions} : options.corpus,
   )
   if (files.length === 0) {
-    throw usageError(
+    throw new LineageError(
+      'E_USAGE',
       `no SQL files (${settings.extensions.join(', ')}) in ${'dir' in options.corpus ? options.corpus.dir : 'the corpus'}`,
       'Point --corpus at a folder of SQL files, or use --files N.',
     )
@@ -213,7 +218,8 @@ async function openEmptyGraph(options: BenchOptions, conn: NonNullable<Settings[
   const nodes = await graph.nodeCount()
   if (nodes > 0 && !options.clearGraph) {
     await graph.close()
-    throw usageError(
+    throw new LineageError(
+      'E_USAGE',
       `the Neo4j graph at ${safeUri(graph.uri)} is not empty (${nodes.toLocaleString('en-US')} nodes), and the bench deletes everything in it between steps`,
       'Point NEO4J_URI (or NEO4J_DATABASE) at a scratch database, or pass --clear-graph to let the bench delete its contents.',
     )
@@ -227,7 +233,7 @@ async function closeGraph(graph: BenchGraph | undefined, keep: boolean): Promise
   try {
     if (!keep) await graph.clear()
   } catch (error) {
-    throw new LineageError(`could not clear the graph after the bench: ${errorMessage(error)}`, 'E_NEO4J_WRITE')
+    throw new LineageError('E_NEO4J_WRITE', `could not clear the graph after the bench: ${errorMessage(error)}`)
   } finally {
     await graph.close()
   }

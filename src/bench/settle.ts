@@ -10,7 +10,6 @@ import type {BenchOptions} from './bench.js'
 import {unsettled} from './report.js'
 import type {ExpectedFile} from './workload.js'
 import {LineageError} from '../core/errors.js'
-import {ExitCode} from '../core/exit-codes.js'
 import type {Ledger} from '../core/ingest/ledger.js'
 import type {ServiceHandle} from '../core/ingest/service.js'
 
@@ -52,7 +51,7 @@ export class Settler {
     for (;;) {
       await new Promise((resolve) => setTimeout(resolve, POLL_MS))
       if (this.options.signal?.aborted) {
-        throw new LineageError('bench interrupted', 'E_INTERRUPTED', ExitCode.INTERRUPTED)
+        throw new LineageError('E_INTERRUPTED', 'bench interrupted')
       }
       this.peakRss = Math.max(this.peakRss, process.memoryUsage.rss())
       const st = this.service.stats
@@ -69,10 +68,9 @@ export class Settler {
       if (quietSince !== undefined && !busy && now - quietSince >= quietMs) return Math.max(st.lastBatchAt, started)
       if (!busy && pending > 0 && now - lastActivity > stallMs) {
         throw new LineageError(
+          'E_INTERNAL',
           `bench step ${this.step} (${phase}): ${pending} file change(s) never reached the graph and the ledger ` +
             `(${pendingPaths.slice(0, 5).join(', ')}${pending > 5 ? ', ...' : ''}); nothing happened for ${stallMs / 1000} s`,
-          'E_INTERNAL',
-          ExitCode.FAILURE,
           'The service missed or failed these files: read the step log in the kept work folder.',
         )
       }

@@ -4,7 +4,7 @@
  * Neo4j batch, parallel), each with its default tuning, then all on (metrics too) with the default tuning.
  * Cheap to import (no service, no driver): the command's flag definitions use it.
  */
-import {usageError} from '../core/errors.js'
+import {LineageError} from '../core/errors.js'
 import {FEATURES, type Feature, settingSpec} from '../core/ops/settings.js'
 
 export const BENCH_STEPS = ['baseline', 'parse-cache', 'batching', 'neo4j-batch', 'parallel', 'all-on'] as const
@@ -82,7 +82,11 @@ export function selectSteps(names: readonly string[] | undefined): StepConfig[] 
   if (names === undefined || names.length === 0) return all
   const unknown = names.filter((n) => !(BENCH_STEPS as readonly string[]).includes(n))
   if (unknown.length > 0) {
-    throw usageError(`unknown bench step: ${unknown.join(', ')}`, `Steps are: ${BENCH_STEPS.join(', ')}.`)
+    throw new LineageError(
+      'E_USAGE',
+      `unknown bench step: ${unknown.join(', ')}`,
+      `Steps are: ${BENCH_STEPS.join(', ')}.`,
+    )
   }
   return all.filter((c) => c.name === 'baseline' || names.includes(c.name))
 }

@@ -58,7 +58,7 @@ all-on speedup is under --min-speedup.`
 
   public async run(): Promise<BenchReport> {
     const {runBench} = await import('../bench/bench.js')
-    const {usageError} = await import('../core/errors.js')
+    const {LineageError} = await import('../core/errors.js')
     const {renderBenchReport} = await import('../ui/bench.js')
     const {flags} = this
     const abort = new AbortController()
@@ -75,7 +75,7 @@ all-on speedup is under --min-speedup.`
     })
     const minSpeedup = flags['min-speedup'] === undefined ? undefined : Number(flags['min-speedup'])
     if (minSpeedup !== undefined && !(minSpeedup > 0 && Number.isFinite(minSpeedup))) {
-      throw usageError(`--min-speedup must be a positive number, not "${flags['min-speedup'] ?? ''}"`)
+      throw new LineageError('E_USAGE', `--min-speedup must be a positive number, not "${flags['min-speedup'] ?? ''}"`)
     }
     const report = await runBench({
       corpus: flags.corpus ? {dir: resolve(flags.corpus)} : {files: flags.files ?? 300, seed: flags.seed},

@@ -3,7 +3,7 @@ import {resolve} from 'node:path'
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../base-command.js'
-import {configError, GraphWriter, replaySettings, retryFailed, type RetryFailedResult} from '../core/index.js'
+import {LineageError, GraphWriter, replaySettings, retryFailed, type RetryFailedResult} from '../core/index.js'
 
 export default class RetryFailed extends BaseCommand<typeof RetryFailed> {
   static override summary = 'Replay the graph writes that failed, from the failed-ingestion file'
@@ -41,7 +41,12 @@ at any moment loses nothing. Exit 0: all went in; 1: some remain; 69: Neo4j unre
     const result = await retryFailed({
       file,
       openWriter: async () => {
-        if (!conn) throw configError('NEO4J_URI is not set', 'Set NEO4J_URI (and credentials) to replay into Neo4j.')
+        if (!conn)
+          throw new LineageError(
+            'E_CONFIG',
+            'NEO4J_URI is not set',
+            'Set NEO4J_URI (and credentials) to replay into Neo4j.',
+          )
         return GraphWriter.connect(conn, {logger: this.logger})
       },
       batched: settings.features['neo4j-batch'],

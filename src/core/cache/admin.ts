@@ -13,7 +13,6 @@ import {readdirSync, rmSync} from 'node:fs'
 import {basename, dirname, join} from 'node:path'
 
 import {errorMessage, isLineageError, LineageError} from '../errors.js'
-import {ExitCode} from '../exit-codes.js'
 import {
   closeQuietly,
   type Db,
@@ -148,7 +147,7 @@ export function checkCache(file: string): CacheCheck {
     return {ok: problems.length === 0, problems}
   } catch (error) {
     if (isCorruption(error)) return {ok: false, problems: [errorMessage(error)]}
-    throw new LineageError(`cannot check the parse cache ${file}: ${errorMessage(error)}`, 'E_CACHE')
+    throw new LineageError('E_CACHE', `cannot check the parse cache ${file}: ${errorMessage(error)}`)
   } finally {
     closeQuietly(db)
   }
@@ -218,10 +217,10 @@ export function assertCacheHealthy(stats: CacheStats, check: CacheCheck | null):
   if (stats.status === 'corrupt' || (check && !check.ok)) {
     const problems = stats.status === 'corrupt' ? [stats.problem ?? 'damaged'] : (check?.problems ?? [])
     const shown = problems.slice(0, 3).join('; ') + (problems.length > 3 ? ` (and ${problems.length - 3} more)` : '')
-    throw new LineageError(`the parse cache ${stats.file} is corrupt: ${shown}`, 'E_CACHE_CORRUPT', 1, CLEAR_HINT)
+    throw new LineageError('E_CACHE_CORRUPT', `the parse cache ${stats.file} is corrupt: ${shown}`, CLEAR_HINT)
   }
   if (stats.status === 'foreign' || stats.status === 'unreadable') {
-    throw new LineageError(`cannot read the parse cache: ${stats.problem ?? stats.status}`, 'E_CACHE', 1)
+    throw new LineageError('E_CACHE', `cannot read the parse cache: ${stats.problem ?? stats.status}`)
   }
 }
 
@@ -276,9 +275,8 @@ function tally(groups: Group[], by: 'parserVersion' | 'dialect'): [string, numbe
 
 function clearFailed(file: string, error: unknown): LineageError {
   return new LineageError(
-    `cannot clear the parse cache ${file}: ${errorMessage(error)}`,
     'E_CACHE',
-    ExitCode.FAILURE,
+    `cannot clear the parse cache ${file}: ${errorMessage(error)}`,
     'If a watcher holds it busy, run the command again; otherwise check the file and folder permissions.',
   )
 }

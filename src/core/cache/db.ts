@@ -13,7 +13,6 @@ import {dirname} from 'node:path'
 import Database, {type Db, type Statement, type Transaction} from '../util/sqlite.js'
 
 import {LineageError} from '../errors.js'
-import {ExitCode} from '../exit-codes.js'
 
 export type {Db}
 
@@ -198,9 +197,8 @@ export function notOurs(file: string, state: Exclude<SchemaState, 'ours' | 'empt
       ? 'is a SQLite database but not a lineage parse cache'
       : `has parse cache schema ${state.slice(8)}, this lineage knows ${SCHEMA_VERSION}`
   return new LineageError(
-    `${file} ${what}; it was left untouched`,
     'E_CACHE',
-    ExitCode.FAILURE,
+    `${file} ${what}; it was left untouched`,
     'Point LINEAGE_CACHE_FILE at another file, or remove this one if it is a stale cache.',
   )
 }

@@ -15,7 +15,6 @@
 import {createHash} from 'node:crypto'
 
 import {errorMessage, isLineageError, LineageError} from '../errors.js'
-import {ExitCode} from '../exit-codes.js'
 import type {FileLineage} from '../types.js'
 import {type Logger, silentLogger} from '../logger.js'
 import {cacheStats, readCacheStats, type CacheStats} from './admin.js'
@@ -324,9 +323,8 @@ function parseStored(text: string): CachedLineage | undefined {
 
 function unavailable(file: string, error: unknown): LineageError {
   return new LineageError(
-    `parse cache ${file} cannot be opened: ${errorMessage(error)}`,
     'E_CACHE',
-    ExitCode.FAILURE,
+    `parse cache ${file} cannot be opened: ${errorMessage(error)}`,
     'Make its folder writable, set LINEAGE_CACHE_FILE to another path, or turn the cache off with FEATURE_PARSE_CACHE=false.',
   )
 }

@@ -22,7 +22,6 @@
 import type {Driver, Transaction} from 'neo4j-driver'
 
 import {errorMessage, LineageError} from '../errors.js'
-import {ExitCode} from '../exit-codes.js'
 import {BATCH_ORDER, BATCH_QUERIES, batchRows, byKey, FILE_AND_STATEMENT_QUERIES} from './batch-queries.js'
 import {entityCount, type FileRows, type GraphOp, type PreparedOp, prepareOp} from './model.js'
 import type {Logger} from '../logger.js'
@@ -546,21 +545,15 @@ function connectError(error: unknown, conn: Neo4jConnection): LineageError {
   const reason = redact(errorMessage(error), conn)
   if (code === 'Neo.ClientError.Security.Unauthorized' || code === 'Neo.ClientError.Security.AuthenticationRateLimit') {
     return new LineageError(
-      `${where} rejected the credentials of user "${conn.user}"`,
       'E_CONFIG',
-      ExitCode.CONFIG,
+      `${where} rejected the credentials of user "${conn.user}"`,
       'Check NEO4J_USER and NEO4J_PASSWORD (or NEO4J_PASSWORD_FILE).',
     )
   }
   if (code === 'Neo.ClientError.Database.DatabaseNotFound') {
-    return new LineageError(`${where}: ${reason}`, 'E_CONFIG', ExitCode.CONFIG, 'Check NEO4J_DATABASE.')
+    return new LineageError('E_CONFIG', `${where}: ${reason}`, 'Check NEO4J_DATABASE.')
   }
-  return new LineageError(
-    `${where} is unreachable: ${reason}`,
-    'E_NEO4J_UNAVAILABLE',
-    ExitCode.UNAVAILABLE,
-    'Check that Neo4j is running and NEO4J_URI points at its Bolt port; unset NEO4J_URI to run without the graph.',
-  )
+  return new LineageError('E_NEO4J_UNAVAILABLE', `${where} is unreachable: ${reason}`)
 }
 
 /** The URI without any user:password@ part. */

@@ -33,7 +33,6 @@ import {hostname} from 'node:os'
 import {dirname} from 'node:path'
 
 import {errorMessage, LineageError} from '../errors.js'
-import {ExitCode} from '../exit-codes.js'
 import {type FileRows, type GraphOp, parseFileRows, type PreparedOp, prepareOp} from '../graph/model.js'
 
 export interface DeadLetterEntry {
@@ -322,9 +321,8 @@ export function acquireLock(name: string, waitMs = LOCK_WAIT_MS): HeldLock {
     }
     if (Date.now() > deadline) {
       throw new LineageError(
+        'E_LOCKED',
         `${name} is locked by ${holder.who}`,
-        'E_INTERNAL',
-        ExitCode.FAILURE,
         `If that process is gone, remove ${dir}.`,
       )
     }

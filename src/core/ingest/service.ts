@@ -102,9 +102,8 @@ export async function startService(options: ServiceOptions): Promise<ServiceHand
   })
   if (!existsSync(settings.rawDir) || !statSync(settings.rawDir).isDirectory()) {
     throw new LineageError(
-      `the watched folder ${settings.rawDir} does not exist`,
       'E_CONFIG',
-      ExitCode.CONFIG,
+      `the watched folder ${settings.rawDir} does not exist`,
       'Create it, or pass the folder to watch: lineage watch RAW OUT',
     )
   }
@@ -231,9 +230,8 @@ class Service implements ServiceHandle {
     } catch (error) {
       this.ledger.close()
       throw new LineageError(
-        `cannot serve metrics on ${this.settings.metrics.host}:${this.settings.metrics.port}: ${errorMessage(error)}`,
         'E_CONFIG',
-        ExitCode.CONFIG,
+        `cannot serve metrics on ${this.settings.metrics.host}:${this.settings.metrics.port}: ${errorMessage(error)}`,
         'Another service may hold the port; set METRICS_PORT to a free one.',
       )
     }

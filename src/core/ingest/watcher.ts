@@ -13,7 +13,6 @@ import {extname, relative, sep} from 'node:path'
 import type {FSWatcher} from 'chokidar'
 
 import {errorMessage, LineageError} from '../errors.js'
-import {ExitCode} from '../exit-codes.js'
 import {isInside, listFiles} from '../util/fs.js'
 import type {Logger} from '../logger.js'
 
@@ -122,9 +121,8 @@ function processAlive(pid: number): boolean {
 
 function watchLimitError(error: NodeJS.ErrnoException): LineageError {
   return new LineageError(
-    `the system limit on file watches is exhausted (${error.code ?? 'ENOSPC'})`,
     'E_WATCH_LIMIT',
-    ExitCode.CONFIG,
+    `the system limit on file watches is exhausted (${error.code ?? 'ENOSPC'})`,
     'Raise it with "sudo sysctl fs.inotify.max_user_watches=524288" (persist it in /etc/sysctl.d/), or run watch with --poll.',
   )
 }

@@ -11,7 +11,6 @@ import {hostname, userInfo} from 'node:os'
 import {join} from 'node:path'
 
 import {errorMessage, LineageError} from '../errors.js'
-import {ExitCode} from '../exit-codes.js'
 import type {SettingValue} from './settings.js'
 
 export interface OverrideEntry {
@@ -77,7 +76,7 @@ export function actorFromEnv(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 function stateError(message: string, hint?: string): LineageError {
-  return new LineageError(message, 'E_STATE', ExitCode.CONFIG, hint)
+  return new LineageError('E_STATE', message, hint)
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -26,7 +26,6 @@ import {
   withFileLock,
 } from '../ingest/dead-letter.js'
 import {errorMessage, LineageError} from '../errors.js'
-import {ExitCode} from '../exit-codes.js'
 import {loadFlagState, overrideValues} from './flag-state.js'
 import type {FileRows, PreparedOp} from '../graph/model.js'
 import type {FileState, PreparedResult} from '../graph/writer.js'
@@ -323,9 +322,8 @@ function rewriteFile(file: string, known: Buffer, slots: Slot[], result: RetryFa
     const current = readFailures(file).content
     if (current.length < known.length || !current.subarray(0, known.length).equals(known)) {
       throw new LineageError(
-        `${file} was changed by something other than an append during the replay; left as it is`,
         'E_INTERNAL',
-        ExitCode.FAILURE,
+        `${file} was changed by something other than an append during the replay; left as it is`,
         'Run "lineage retry-failed" again: entries already in the graph are skipped.',
       )
     }

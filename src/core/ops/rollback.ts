@@ -15,7 +15,7 @@ import {
   type RollbackRecord,
   type ValueChange,
 } from './flag-state.js'
-import {usageError} from '../errors.js'
+import {LineageError} from '../errors.js'
 import {
   FEATURE_ENV,
   FEATURES,
@@ -88,7 +88,7 @@ export function parseFeature(name: string): Feature {
     .replace(/^feature_/, '')
     .replaceAll('_', '-')
   const feature = FEATURES.find((f) => f === normal)
-  if (!feature) throw usageError(`unknown feature "${name}"`, `Features: ${FEATURES.join(', ')}.`)
+  if (!feature) throw new LineageError('E_USAGE', `unknown feature "${name}"`, `Features: ${FEATURES.join(', ')}.`)
   return feature
 }
 

@@ -16,7 +16,6 @@
 import {join} from 'node:path'
 
 import {errorMessage, LineageError} from '../errors.js'
-import {ExitCode} from '../exit-codes.js'
 import {writeFileAtomic} from '../util/fs.js'
 import {FEATURE_ENV, FEATURES, type ServiceManagerSettings, type Settings} from './settings.js'
 
@@ -61,9 +60,8 @@ async function exec(call: ManagerCall, calls: ManagerCall[], timeoutMs: number):
         ? `${call.command} is not installed or not on PATH`
         : (e.stderr?.trim() ?? e.shortMessage ?? errorMessage(error))
     throw new LineageError(
-      `${[call.command, ...call.args].join(' ')} failed: ${detail}`,
       'E_SERVICE_MANAGER',
-      ExitCode.FAILURE,
+      `${[call.command, ...call.args].join(' ')} failed: ${detail}`,
       'The flag state is saved; apply it by hand or fix the service manager settings (LINEAGE_SERVICE_MANAGER and its names) and run again with --restart.',
     )
   }
@@ -80,9 +78,8 @@ async function waitFor(what: string, timeoutMs: number, pollMs: number, check: (
     }
     if (Date.now() > deadline) {
       throw new LineageError(
-        `${what} did not become healthy within ${Math.round(timeoutMs / 1000)} s${lastError ? ` (${lastError})` : ''}`,
         'E_SERVICE_UNHEALTHY',
-        ExitCode.FAILURE,
+        `${what} did not become healthy within ${Math.round(timeoutMs / 1000)} s${lastError ? ` (${lastError})` : ''}`,
         'Check the service logs now; "lineage verify" shows what is wrong. The flag state is saved.',
       )
     }

@@ -9,7 +9,7 @@
 import {readFileSync} from 'node:fs'
 import {resolve} from 'node:path'
 
-import {configError} from '../errors.js'
+import {LineageError} from '../errors.js'
 import {type FlagState, loadFlagState, overrideValues} from './flag-state.js'
 
 export const FEATURES = ['parse-cache', 'batching', 'neo4j-batch', 'parallel', 'metrics'] as const
@@ -175,7 +175,7 @@ const SPEC_BY_KEY = new Map(SETTINGS.map((s) => [s.key, s]))
 
 export function settingSpec(key: string): SettingSpec {
   const spec = SPEC_BY_KEY.get(key)
-  if (!spec) throw configError(`unknown setting ${key}`)
+  if (!spec) throw new LineageError('E_CONFIG', `unknown setting ${key}`)
   return spec
 }
 
@@ -264,20 +264,20 @@ function readConfigFile(file: string): Record<string, unknown> {
   try {
     text = readFileSync(file, 'utf8')
   } catch (error) {
-    throw configError(`cannot read config file ${file}: ${(error as Error).message}`)
+    throw new LineageError('E_CONFIG', `cannot read config file ${file}: ${(error as Error).message}`)
   }
   let parsed: unknown
   try {
     parsed = JSON.parse(text)
   } catch (error) {
-    throw configError(`config file ${file} is not valid JSON: ${(error as Error).message}`)
+    throw new LineageError('E_CONFIG', `config file ${file} is not valid JSON: ${(error as Error).message}`)
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw configError(`config file ${file} must hold a JSON object of settings`)
+    throw new LineageError('E_CONFIG', `config file ${file} must hold a JSON object of settings`)
   }
   const unknownKeys = Object.keys(parsed).filter((k) => !SPEC_BY_KEY.has(k))
   if (unknownKeys.length > 0) {
-    throw configError(`config file ${file} has unknown settings: ${unknownKeys.join(', ')}`)
+    throw new LineageError('E_CONFIG', `config file ${file} has unknown settings: ${unknownKeys.join(', ')}`)
   }
   return parsed as Record<string, unknown>
 }
@@ -333,7 +333,8 @@ export function resolveSettings(input: SettingsInput = {}): Settings {
   if (extensions.length === 0) errors.push('LINEAGE_EXTENSIONS names no extension')
 
   if (errors.length > 0) {
-    throw configError(
+    throw new LineageError(
+      'E_CONFIG',
       `invalid configuration:\n  ${errors.join('\n  ')}`,
       'Fix the values above (environment, --config file or flags) and run again.',
     )

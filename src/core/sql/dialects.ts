@@ -4,7 +4,7 @@
  * tried first; the others only when it rejects a statement. `resolveDialect` throws a usage error
  * (exit 64) naming the accepted dialects for an unknown name.
  */
-import {usageError} from '../errors.js'
+import {LineageError} from '../errors.js'
 import type {LexOptions} from './lexer.js'
 
 /** node-sql-parser 5.4's per-dialect builds (`node-sql-parser/build/<grammar>.js`). */
@@ -105,7 +105,8 @@ export function dialectInfo(name: string): DialectInfo {
   const key = name.trim().toLowerCase()
   const info = DIALECTS.get(ALIASES.get(key) ?? key)
   if (!info) {
-    throw usageError(
+    throw new LineageError(
+      'E_USAGE',
       `unknown SQL dialect "${name}"; accepted: ${DIALECT_NAMES.join(', ')}`,
       "Dialects use sqlfluff's names; set one with --dialect or LINEAGE_DIALECT.",
     )

@@ -7,7 +7,7 @@
  */
 import {readFileSync} from 'node:fs'
 
-import {configError, errorMessage, usageError} from '../errors.js'
+import {LineageError, errorMessage} from '../errors.js'
 import type {FileLineage} from '../types.js'
 import {dialectInfo} from './dialects.js'
 import {extractLineage, fileFailure} from './extract.js'
@@ -40,7 +40,11 @@ export function parseVarFlags(pairs: readonly string[] = []): Record<string, str
     const eq = pair.indexOf('=')
     const key = eq > 0 ? pair.slice(0, eq).trim() : ''
     if (!/^[A-Za-z_][\w.:-]*$/.test(key)) {
-      throw usageError(`bad --var "${pair}": expected name=value`, 'Example: --var run_date=2024-06-30')
+      throw new LineageError(
+        'E_USAGE',
+        `bad --var "${pair}": expected name=value`,
+        'Example: --var run_date=2024-06-30',
+      )
     }
     vars[key] = pair.slice(eq + 1)
   }
@@ -53,7 +57,7 @@ export function readSchemaFile(path: string, read: (p: string) => Buffer = readF
   try {
     json = JSON.parse(read(path).toString('utf8'))
   } catch (error) {
-    throw configError(`cannot read schema catalogue ${path}: ${errorMessage(error)}`)
+    throw new LineageError('E_CONFIG', `cannot read schema catalogue ${path}: ${errorMessage(error)}`)
   }
   return parseSchemaCatalogue(json)
 }

@@ -5,23 +5,24 @@
  * `parseSchemaCatalogue` validates untrusted JSON and throws a configuration error (exit 78) naming the
  * first bad entry.
  */
-import {configError} from '../errors.js'
+import {LineageError} from '../errors.js'
 
 export type SchemaCatalogue = Record<string, string[]>
 
 /** Validate a parsed `--schema` file: `{"db.table": ["col", ...]}`; names are lower-cased. */
 export function parseSchemaCatalogue(json: unknown): SchemaCatalogue {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
-    throw configError(
+    throw new LineageError(
+      'E_CONFIG',
       'schema catalogue must be a JSON object mapping table names to arrays of column names',
       'Example: {"sales.orders": ["order_id", "customer_id", "amount"]}',
     )
   }
   const out: SchemaCatalogue = {}
   for (const [table, cols] of Object.entries(json as Record<string, unknown>)) {
-    if (!table.trim()) throw configError('schema catalogue has an empty table name')
+    if (!table.trim()) throw new LineageError('E_CONFIG', 'schema catalogue has an empty table name')
     if (!Array.isArray(cols) || !cols.every((c): c is string => typeof c === 'string' && c.trim() !== '')) {
-      throw configError(`schema catalogue entry "${table}" must be an array of non-empty column names`)
+      throw new LineageError('E_CONFIG', `schema catalogue entry "${table}" must be an array of non-empty column names`)
     }
     out[table.trim().toLowerCase()] = cols.map((c) => c.trim().toLowerCase())
   }

@@ -122,7 +122,7 @@ describe('dead-letter', () => {
       expect(countFailures(file)).to.equal(1)
     })
 
-    it('waits for a live holder and gives up with E_INTERNAL naming it', () => {
+    it('waits for a live holder and gives up with E_LOCKED naming it', () => {
       mkdirSync(`${file}.lock`, {recursive: true})
       writeFileSync(`${file}.lock/owner.json`, JSON.stringify({pid: process.pid, host: hostname(), token: 'other'}))
       const started = Date.now()
@@ -133,7 +133,7 @@ describe('dead-letter', () => {
         error = e
       }
       expect(Date.now() - started).to.be.at.least(300)
-      expect(isLineageError(error) && error.code).to.equal('E_INTERNAL')
+      expect(isLineageError(error) && error.code).to.equal('E_LOCKED')
       expect((error as Error).message).to.include(`pid ${process.pid}`)
       // Not ours: it is left alone.
       expect(existsSync(`${file}.lock/owner.json`)).to.equal(true)
