@@ -34,6 +34,23 @@ export default tseslint.config(
     rules: {'@typescript-eslint/require-await': 'off'},
   },
   {
+    // Commands and their human output use the core only through its public surface.
+    files: ['src/commands/**/*.ts', 'src/ui/**/*.ts', 'src/hooks/**/*.ts', 'src/base-command.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/core/**', '!**/core/index.js'],
+              message: 'Import the core through src/core/index.ts, its public surface.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['test/**/*.ts'],
     rules: {
       '@typescript-eslint/no-unused-expressions': 'off',

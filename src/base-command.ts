@@ -3,10 +3,15 @@
  * codes (text and JSON alike), a stderr logger, and the closing of whatever a command opened.
  */
 import {Command, Errors, Flags, type Interfaces} from '@oclif/core'
-
-import {errorMessage, isLineageError} from './core/errors.js'
-import {ExitCode} from './core/exit-codes.js'
-import {createLogger, type Logger, type LogLevel, LOG_LEVELS} from './core/logger.js'
+import {
+  createLogger,
+  errorMessage,
+  ExitCode,
+  isLineageError,
+  LOG_LEVELS,
+  type Logger,
+  type LogLevel,
+} from './core/index.js'
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<
   (typeof BaseCommand)['baseFlags'] & T['flags']

@@ -3,9 +3,9 @@ import {resolve} from 'node:path'
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../base-command.js'
+import {ExitCode, LineageError} from '../core/index.js'
 import type {BenchReport} from '../bench/report.js'
 import {BENCH_STEPS} from '../bench/steps.js'
-import {ExitCode} from '../core/exit-codes.js'
 
 export default class Bench extends BaseCommand<typeof Bench> {
   static override summary = 'Measure the optimizations against the baseline on the real pipeline'
@@ -58,7 +58,6 @@ all-on speedup is under --min-speedup.`
 
   public async run(): Promise<BenchReport> {
     const {runBench} = await import('../bench/bench.js')
-    const {LineageError} = await import('../core/errors.js')
     const {renderBenchReport} = await import('../ui/bench.js')
     const {flags} = this
     const abort = new AbortController()

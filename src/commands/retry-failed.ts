@@ -3,7 +3,7 @@ import {resolve} from 'node:path'
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../base-command.js'
-import {LineageError, GraphWriter, replaySettings, retryFailed, type RetryFailedResult} from '../core/index.js'
+import {LineageError, openGraphWriter, replaySettings, retryFailed, type RetryFailedResult} from '../core/index.js'
 
 export default class RetryFailed extends BaseCommand<typeof RetryFailed> {
   static override summary = 'Replay the graph writes that failed, from the failed-ingestion file'
@@ -47,7 +47,7 @@ at any moment loses nothing. Exit 0: all went in; 1: some remain; 69: Neo4j unre
             'NEO4J_URI is not set',
             'Set NEO4J_URI (and credentials) to replay into Neo4j.',
           )
-        return GraphWriter.connect(conn, {logger: this.logger})
+        return openGraphWriter(conn, {logger: this.logger})
       },
       batched: settings.features['neo4j-batch'],
       batchSize: this.flags['batch-size'] ?? settings.batchSize,

@@ -3,7 +3,7 @@ import {join} from 'node:path'
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../base-command.js'
-import type {VerifyResult} from '../core/ops/verify.js'
+import {resolveSettings, verify, type VerifyResult} from '../core/index.js'
 
 export default class Verify extends BaseCommand<typeof Verify> {
   static override summary = 'Check the health of the service, its graph and its backlog (for cron and monitoring)'
@@ -44,8 +44,6 @@ with the status and, when OK, the time of the last success.`
   }
 
   public async run(): Promise<VerifyResult> {
-    const {verify} = await import('../core/ops/verify.js')
-    const {resolveSettings} = await import('../core/ops/settings.js')
     const input = {configFile: this.flags.config}
     let textfile: string | null = this.flags.textfile === '' ? null : (this.flags.textfile ?? null)
     if (this.flags.textfile === undefined) {

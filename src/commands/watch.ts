@@ -1,8 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../base-command.js'
-import {ExitCode} from '../core/exit-codes.js'
-import type {RunSummary} from '../core/ingest/service.js'
+import {ExitCode, startService, type RunSummary} from '../core/index.js'
 
 export type WatchResult = Omit<RunSummary, 'stats'> & {reconciled: number; cacheHits: number; transactions: number}
 
@@ -59,7 +58,6 @@ flight; a second signal exits at once.`
   }
 
   public async run(): Promise<WatchResult> {
-    const {startService} = await import('../core/ingest/service.js')
     const {args, flags} = this
     const service = await startService({
       settings: {

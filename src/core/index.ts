@@ -1,17 +1,115 @@
 /**
- * The public surface of the core library. Commands import from here. Nothing in the core imports
- * @oclif/core, writes to stdout or calls process.exit; heavy modules (neo4j-driver, node-sql-parser)
- * load lazily inside the functions that need them, so importing this file stays cheap.
+ * The public surface of the core library: what a program embedding lineage needs, and all the commands may
+ * import (an eslint rule enforces it). Nothing in the core imports @oclif/core, writes to stdout or calls
+ * process.exit. Importing this file stays cheap: the service, verify and the graph writer load on first use
+ * (their functions here are async for that reason), better-sqlite3 loads when a database is first opened,
+ * and node-sql-parser grammars when a first statement is parsed.
  */
-export * from './errors.js'
-export * from './exit-codes.js'
-export * from './ops/flag-state.js'
-export * from './types.js'
-export * from './logger.js'
-export * from './cache/parse-cache.js'
-export * from './ops/settings.js'
-export * from './graph/model.js'
-export * from './ingest/dead-letter.js'
-export * from './ops/retry-failed.js'
-export * from './graph/writer.js' // cheap: neo4j-driver loads inside GraphWriter.connect
-export * from './sql/index.js' // cheap: node-sql-parser grammars load on first parse
+import type {Neo4jConnection} from './graph/writer.js'
+import type {ServiceHandle, ServiceOptions} from './ingest/service.js'
+import type {Logger} from './logger.js'
+import type {VerifyOptions, VerifyResult} from './ops/verify.js'
+
+// ---- errors, exit codes, logging ---------------------------------------------------------------------------
+export {ERRORS, errorMessage, isLineageError, LineageError, type ErrorCode} from './errors.js'
+export {EXIT_CODE_TABLE, ExitCode, type ExitCodeValue} from './exit-codes.js'
+export {createLogger, LOG_LEVELS, silentLogger, type LogFields, type Logger, type LogLevel} from './logger.js'
+
+// ---- lineage of SQL (pure, synchronous) ------------------------------------------------------------------
+export type {ColumnLineage, FileLineage, FileStatus, LineageIssue, StatementLineage} from './types.js'
+export {
+  DIALECT_NAMES,
+  extractLineage,
+  extractLineageFromBuffer,
+  parseSqlFiles,
+  parseVarFlags,
+  PARSER_VERSION,
+  readSchemaFile,
+  resolveDialect,
+  type ExtractOptions,
+  type ParseFilesOptions,
+  type ParseFilesResult,
+  type SchemaCatalogue,
+} from './sql/index.js'
+
+// ---- settings, feature flags, rollback ---------------------------------------------------------------------
+export {
+  FEATURE_ENV,
+  FEATURES,
+  loadSettings,
+  resolveSettings,
+  ROLLBACK_ORDER,
+  SETTINGS,
+  type Feature,
+  type ResolvedValue,
+  type SettingSpec,
+  type Settings,
+  type SettingsInput,
+  type SettingValue,
+  type Source,
+} from './ops/settings.js'
+export {readAudit, type AuditEntry, type FlagState, type RollbackRecord, type ValueChange} from './ops/flag-state.js'
+export {
+  FEATURE_NOTES,
+  parseFeature,
+  resetFlags,
+  rollbackEmergency,
+  rollbackGradual,
+  rollbackRestore,
+  setFeature,
+  type FlagChangeResult,
+  type FlagOpContext,
+} from './ops/rollback.js'
+export {applyFlagChange, type FlagApplyOptions, type FlagApplyResult} from './ops/flag-apply.js'
+export {flagStatus, type FlagStatus, type FlagStatusRow, type ServiceApplied} from './ops/flag-status.js'
+export type {ApplyStatus} from './ops/service-state.js'
+export type {RestartResult} from './ops/service-manager.js'
+
+// ---- the parse cache ---------------------------------------------------------------------------------------
+export {
+  assertCacheHealthy,
+  cacheStats,
+  checkCache,
+  clearCache,
+  type CacheCheck,
+  type CacheStats,
+  type CacheStatsResult,
+  type CacheStatus,
+  type ClearResult,
+} from './cache/admin.js'
+
+// ---- the graph and the failed-ingestion file ---------------------------------------------------------------
+export type {Neo4jConnection} from './graph/writer.js'
+export {safeUri} from './graph/writer.js'
+export {countFailures} from './ingest/dead-letter.js'
+export {
+  replaySettings,
+  retryFailed,
+  type ReplayWriter,
+  type RetryFailedOptions,
+  type RetryFailedResult,
+  type SkipReason,
+} from './ops/retry-failed.js'
+
+/** Connect to Neo4j (and create the constraints): the writer `retryFailed` replays through. */
+export async function openGraphWriter(conn: Neo4jConnection, options: {logger: Logger}) {
+  const {GraphWriter} = await import('./graph/writer.js')
+  return GraphWriter.connect(conn, options)
+}
+
+// ---- the service and its health check ----------------------------------------------------------------------
+export type {RunSummary, ServiceHandle, ServiceOptions} from './ingest/service.js'
+export type {IngestStats} from './ingest/ingestor.js'
+export type {CheckResult, CheckStatus, VerifyOptions, VerifyResult} from './ops/verify.js'
+
+/** Start the ingestion service (what `lineage watch` runs); see ServiceHandle for stopping it. */
+export async function startService(options: ServiceOptions): Promise<ServiceHandle> {
+  const service = await import('./ingest/service.js')
+  return service.startService(options)
+}
+
+/** The health check `lineage verify` runs. */
+export async function verify(options: VerifyOptions): Promise<VerifyResult> {
+  const checks = await import('./ops/verify.js')
+  return checks.verify(options)
+}

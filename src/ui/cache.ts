@@ -1,5 +1,5 @@
+import {type CacheCheck, type CacheStats, type ClearResult} from '../core/index.js'
 /** The human lines of `cache stats` and `cache clear`. */
-import type {CacheCheck, CacheStats, ClearResult} from '../core/index.js'
 
 /** Short human lines for `cache stats`. */
 export function describeCacheStats(stats: CacheStats, check: CacheCheck | null): string[] {

@@ -1,9 +1,14 @@
 /** Human output and flags shared by the commands that change flags (rollback ..., flags enable|disable|reset). */
 import {Args, Flags} from '@oclif/core'
-
-import {applyFlagChange, type FlagApplyResult} from '../core/ops/flag-apply.js'
-import {type FlagChangeResult, parseFeature, setFeature} from '../core/ops/rollback.js'
-import {FEATURES, type SettingsInput} from '../core/ops/settings.js'
+import {
+  applyFlagChange,
+  FEATURES,
+  parseFeature,
+  setFeature,
+  type FlagApplyResult,
+  type FlagChangeResult,
+  type SettingsInput,
+} from '../core/index.js'
 
 export function describeFlagChange(change: FlagChangeResult, apply: FlagApplyResult): string[] {
   const lines: string[] = []

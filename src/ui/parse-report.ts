@@ -6,8 +6,7 @@
  * into pipes).
  */
 import Table from 'cli-table3'
-
-import type {FileLineage, StatementLineage} from '../core/types.js'
+import {type FileLineage, type StatementLineage} from '../core/index.js'
 
 export interface ReportOptions {
   color: boolean

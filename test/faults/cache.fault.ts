@@ -4,7 +4,7 @@ import {basename, dirname} from 'node:path'
 
 import {expect} from 'chai'
 
-import Database from '../../src/core/util/sqlite.js'
+import {openDatabase} from '../../src/core/util/sqlite.js'
 import type {ServiceHandle} from '../../src/core/ingest/service.js'
 import {ledgerCounts} from '../helpers/ledger.js'
 import {useNeo4j} from '../helpers/neo4j.js'
@@ -41,7 +41,7 @@ describe('fault: the parse cache damaged or cleared under a running service', fu
     await waitFor('the next 20 files in', written(60), 60_000)
 
     // 2. Noise behind a valid header, on pages in use (checkpointed out of the WAL first), so SQLite meets it.
-    const db = new Database(cache)
+    const db = openDatabase(cache)
     db.pragma('wal_checkpoint(TRUNCATE)')
     db.close()
     const fd = openSync(cache, 'r+')

@@ -3,7 +3,7 @@ import {join} from 'node:path'
 
 import {expect} from 'chai'
 
-import Database from '../../src/core/util/sqlite.js'
+import {openDatabase} from '../../src/core/util/sqlite.js'
 import {readFailures} from '../../src/core/ingest/dead-letter.js'
 import {useNeo4j} from '../helpers/neo4j.js'
 import {serviceEnv, waitFor} from '../helpers/service.js'
@@ -21,7 +21,7 @@ interface Heartbeat {
 function inFlight(env: NodeJS.ProcessEnv): string[] {
   const file = join(env.LINEAGE_STATE_DIR!, 'ledger.sqlite')
   if (!existsSync(file)) return []
-  const db = new Database(file, {readonly: true, timeout: 5000})
+  const db = openDatabase(file, {readonly: true, timeout: 5000})
   try {
     if (db.prepare("SELECT count(*) FROM sqlite_schema WHERE name = 'files'").pluck().get() === 0) return []
     const known = new Set(db.prepare('SELECT path FROM files').pluck().all() as string[])

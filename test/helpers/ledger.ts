@@ -2,13 +2,13 @@
 import {existsSync} from 'node:fs'
 import {join} from 'node:path'
 
-import Database from '../../src/core/util/sqlite.js'
+import {openDatabase} from '../../src/core/util/sqlite.js'
 
 /** The ingest ledger's rows (path -> graph status and content hash), read while the service may write it. */
 export function ledgerRows(stateDir: string): Map<string, {graph: string; hash: string}> {
   const file = join(stateDir, 'ledger.sqlite')
   if (!existsSync(file)) return new Map()
-  const db = new Database(file, {readonly: true, timeout: 5000})
+  const db = openDatabase(file, {readonly: true, timeout: 5000})
   try {
     // Created a moment ago by a starting service: no table yet.
     if (db.prepare("SELECT count(*) FROM sqlite_schema WHERE name = 'files'").pluck().get() === 0) return new Map()

@@ -8,7 +8,8 @@
  */
 import neo4j, {type Driver} from 'neo4j-driver'
 
-import type {FileLineage, GraphUpsert, StatementLineage} from '../../src/core/index.js'
+import type {FileLineage, StatementLineage} from '../../src/core/index.js'
+import type {GraphUpsert} from '../../src/core/graph/model.js'
 import {startFaultProxy} from './fault-proxy.js'
 
 /** Properties that differ between two ingestions of the same files. */

@@ -1,6 +1,7 @@
 import {expect} from 'chai'
 
-import {entityCount, fileRows, type GraphOp, isLineageError, silentLogger} from '../../src/core/index.js'
+import {isLineageError, silentLogger} from '../../src/core/index.js'
+import {entityCount, fileRows, type GraphOp} from '../../src/core/graph/model.js'
 import {GraphWriter} from '../../src/core/graph/writer.js'
 import {type Neo4jContext, startProxy, stmt, upsert, useNeo4j} from '../helpers/neo4j.js'
 

@@ -5,16 +5,10 @@ import {join, resolve} from 'node:path'
 import {runCommand} from '@oclif/test'
 import {expect} from 'chai'
 
-import {
-  appendFailures,
-  type GraphFailure,
-  type GraphOp,
-  readFailures,
-  retryFailed,
-  type RetryFailedResult,
-  type ReplayWriter,
-  silentLogger,
-} from '../../src/core/index.js'
+import {retryFailed, type RetryFailedResult, type ReplayWriter, silentLogger} from '../../src/core/index.js'
+import {type GraphOp} from '../../src/core/graph/model.js'
+import {type GraphFailure} from '../../src/core/graph/writer.js'
+import {appendFailures, readFailures} from '../../src/core/ingest/dead-letter.js'
 import {GraphWriter} from '../../src/core/graph/writer.js'
 import {type Neo4jContext, type Snapshot, startProxy, stmt, upsert, useNeo4j} from '../helpers/neo4j.js'
 import {withEnv, useTmpDir} from '../helpers/tmp.js'

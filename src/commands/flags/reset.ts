@@ -1,5 +1,5 @@
 import {BaseCommand} from '../../base-command.js'
-import {resetFlags} from '../../core/ops/rollback.js'
+import {resetFlags} from '../../core/index.js'
 import {changeFlags, finishFlagChange, type FlagChangeOutput} from '../../ui/flag-change.js'
 
 export default class FlagsReset extends BaseCommand<typeof FlagsReset> {

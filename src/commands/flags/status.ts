@@ -1,5 +1,5 @@
 import {BaseCommand} from '../../base-command.js'
-import {type FlagStatus, flagStatus} from '../../core/ops/flag-status.js'
+import {flagStatus, type FlagStatus} from '../../core/index.js'
 import {makeTable} from '../../ui/table.js'
 
 export default class FlagsStatus extends BaseCommand<typeof FlagsStatus> {

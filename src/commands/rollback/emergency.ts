@@ -1,5 +1,5 @@
 import {BaseCommand} from '../../base-command.js'
-import {rollbackEmergency} from '../../core/ops/rollback.js'
+import {rollbackEmergency} from '../../core/index.js'
 import {changeFlags, finishFlagChange, type FlagChangeOutput} from '../../ui/flag-change.js'
 
 export default class RollbackEmergency extends BaseCommand<typeof RollbackEmergency> {

@@ -1,8 +1,7 @@
 import {Args} from '@oclif/core'
 
 import {BaseCommand} from '../../base-command.js'
-import {parseFeature, rollbackGradual} from '../../core/ops/rollback.js'
-import {FEATURES} from '../../core/ops/settings.js'
+import {FEATURES, parseFeature, rollbackGradual} from '../../core/index.js'
 import {changeFlags, finishFlagChange, type FlagChangeOutput} from '../../ui/flag-change.js'
 
 export default class RollbackGradual extends BaseCommand<typeof RollbackGradual> {

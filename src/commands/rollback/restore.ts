@@ -1,5 +1,5 @@
 import {BaseCommand} from '../../base-command.js'
-import {rollbackRestore} from '../../core/ops/rollback.js'
+import {rollbackRestore} from '../../core/index.js'
 import {changeFlags, finishFlagChange, type FlagChangeOutput} from '../../ui/flag-change.js'
 
 export default class RollbackRestore extends BaseCommand<typeof RollbackRestore> {

@@ -10,7 +10,7 @@
 import {closeSync, mkdirSync, openSync, readSync, renameSync, rmSync, statSync} from 'node:fs'
 import {dirname} from 'node:path'
 
-import Database, {type Db, type Statement, type Transaction} from '../util/sqlite.js'
+import {openDatabase, type Db, type Statement, type Transaction} from '../util/sqlite.js'
 
 import {LineageError} from '../errors.js'
 
@@ -141,7 +141,7 @@ export function openCacheDb(file: string, options: OpenOptions): Db {
   if (options.create) mkdirSync(dirname(file), {recursive: true})
   // With the pages SQLite needs in the WAL, it would read an overwritten file without noticing.
   if (!hasSqliteHeader(file)) throw notADatabase()
-  const db = new Database(file, {timeout: options.timeoutMs ?? BUSY_TIMEOUT_MS, fileMustExist: !options.create})
+  const db = openDatabase(file, {timeout: options.timeoutMs ?? BUSY_TIMEOUT_MS, fileMustExist: !options.create})
   try {
     // Reads page 1 first, so a damaged header surfaces here as SQLITE_NOTADB, before anything is written.
     const state = schemaState(db)

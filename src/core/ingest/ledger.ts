@@ -10,7 +10,7 @@
 import {mkdirSync, renameSync} from 'node:fs'
 import {dirname} from 'node:path'
 
-import Database, {type Db} from '../util/sqlite.js'
+import {openDatabase, type Db} from '../util/sqlite.js'
 
 import {errorMessage} from '../errors.js'
 import type {Logger} from '../logger.js'
@@ -61,7 +61,7 @@ export class Ledger {
   }
 
   private static connect(file: string): Db {
-    const db = new Database(file, {timeout: 5000})
+    const db = openDatabase(file, {timeout: 5000})
     db.pragma('journal_mode = WAL')
     db.pragma('synchronous = NORMAL')
     db.exec(`CREATE TABLE IF NOT EXISTS files (

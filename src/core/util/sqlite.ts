@@ -22,12 +22,19 @@ export function sqlitePackageFor(nodeVersion: string): 'better-sqlite3' | 'bette
   return Number(nodeVersion.split('.')[0]) >= 22 ? 'better-sqlite3-napi' : 'better-sqlite3'
 }
 
-const Database = require(SQLITE_PACKAGE) as typeof BetterSqlite3
+let loaded: typeof BetterSqlite3 | undefined
+
+/**
+ * Open a database file. The native module loads on the first call, not at import: commands that never
+ * touch SQLite (rollback, flags) start without it.
+ */
+export function openDatabase(file: string, options?: BetterSqlite3.Options): Db {
+  loaded ??= require(SQLITE_PACKAGE) as typeof BetterSqlite3
+  return new loaded(file, options)
+}
 
 /** An open connection. */
 export type Db = BetterSqlite3.Database
 export type Statement<P extends unknown[] | object = unknown[], R = unknown> = BetterSqlite3.Statement<P, R>
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- better-sqlite3's own bound for a transaction body
 export type Transaction<F extends (...params: any[]) => unknown> = BetterSqlite3.Transaction<F>
-
-export default Database

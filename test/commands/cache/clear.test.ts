@@ -5,7 +5,8 @@ import {join} from 'node:path'
 import {runCommand} from '@oclif/test'
 import {expect} from 'chai'
 
-import {cacheStats, type ClearResult, type FileLineage, ParseCache} from '../../../src/core/index.js'
+import {cacheStats, type ClearResult, type FileLineage} from '../../../src/core/index.js'
+import {ParseCache} from '../../../src/core/cache/parse-cache.js'
 import {withEnv, useTmpDir} from '../../helpers/tmp.js'
 
 const lineage: FileLineage = {

@@ -5,7 +5,8 @@ import {join} from 'node:path'
 import {runCommand} from '@oclif/test'
 import {expect} from 'chai'
 
-import {type CacheStatsResult, type FileLineage, ParseCache} from '../../../src/core/index.js'
+import {type CacheStatsResult, type FileLineage} from '../../../src/core/index.js'
+import {ParseCache} from '../../../src/core/cache/parse-cache.js'
 import {withEnv, useTmpDir} from '../../helpers/tmp.js'
 
 const lineage: FileLineage = {

@@ -1,7 +1,7 @@
 import {runCommand} from '@oclif/test'
 import {expect} from 'chai'
 
-import {mutateFlagState} from '../../../src/core/index.js'
+import {mutateFlagState} from '../../../src/core/ops/flag-state.js'
 import {withEnv, useTmpDir} from '../../helpers/tmp.js'
 
 describe('flags history', () => {

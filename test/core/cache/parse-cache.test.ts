@@ -6,18 +6,10 @@ import {Worker} from 'node:worker_threads'
 import {expect} from 'chai'
 import sinon from 'sinon'
 
-import {
-  cacheStats,
-  checkCache,
-  clearCache,
-  type CacheKey,
-  type FileLineage,
-  type Logger,
-  ParseCache,
-  type ParseCacheOptions,
-} from '../../../src/core/index.js'
+import {cacheStats, checkCache, clearCache, type FileLineage, type Logger} from '../../../src/core/index.js'
+import {type CacheKey, ParseCache, type ParseCacheOptions} from '../../../src/core/cache/parse-cache.js'
 import {closeQuietly, openCacheDb, schemaState} from '../../../src/core/cache/db.js'
-import Database from '../../../src/core/util/sqlite.js'
+import {openDatabase} from '../../../src/core/util/sqlite.js'
 import {useTmpDir} from '../../helpers/tmp.js'
 
 function lineage(path: string, target = 'mart.orders'): FileLineage {
@@ -271,7 +263,7 @@ describe('ParseCache', () => {
   it('treats an entry that is not lineage JSON as a miss', () => {
     const cache = openCache()
     cache.put(KEY, lineage('a.sql'))
-    const db = new Database(file)
+    const db = openDatabase(file)
     db.prepare(`UPDATE entries SET lineage = '{"half'`).run()
     db.close()
     expect(cache.get(KEY)).to.equal(undefined)
@@ -281,7 +273,7 @@ describe('ParseCache', () => {
   it('refuses to open a SQLite database that is not a parse cache, and leaves it untouched', () => {
     ParseCache.open(file).close()
     rmSync(file)
-    const db = new Database(file)
+    const db = openDatabase(file)
     db.exec('CREATE TABLE invoices (id INTEGER)')
     db.close()
     const before = readFileSync(file)
@@ -297,7 +289,7 @@ describe('ParseCache', () => {
     // `cache clear` and the watcher's workers open a new file at the same moment. The creator commits between
     // the reader's statements here, which is the interleaving that once made `cache clear` refuse the file.
     mkdirSync(dirname(file), {recursive: true})
-    const reader = new Database(file) // creates the empty file
+    const reader = openDatabase(file) // creates the empty file
     let created = false
     const createAfterFirstRead = <T>(value: T): T => {
       if (!created) {

@@ -5,18 +5,17 @@ import {join, resolve} from 'node:path'
 
 import {expect} from 'chai'
 
+import {countFailures, isLineageError} from '../../../src/core/index.js'
+import {prepareOp} from '../../../src/core/graph/model.js'
+import {type GraphFailure} from '../../../src/core/graph/writer.js'
 import {
   appendFailures,
-  countFailures,
-  type GraphFailure,
-  isLineageError,
   parseLines,
   preparedFromEntry,
-  prepareOp,
   readFailures,
   replaceFile,
   withFileLock,
-} from '../../../src/core/index.js'
+} from '../../../src/core/ingest/dead-letter.js'
 import {stmt, upsert} from '../../helpers/neo4j.js'
 import {useTmpDir} from '../../helpers/tmp.js'
 

@@ -3,18 +3,10 @@ import {join} from 'node:path'
 
 import {expect} from 'chai'
 
-import {
-  appendFailures,
-  countFailures,
-  type FileState,
-  type GraphOp,
-  markSuperseded,
-  type PreparedOp,
-  readFailures,
-  retryFailed,
-  type ReplayWriter,
-  silentLogger,
-} from '../../../src/core/index.js'
+import {countFailures, retryFailed, type ReplayWriter, silentLogger} from '../../../src/core/index.js'
+import {type GraphOp, type PreparedOp} from '../../../src/core/graph/model.js'
+import {type FileState} from '../../../src/core/graph/writer.js'
+import {appendFailures, markSuperseded, readFailures} from '../../../src/core/ingest/dead-letter.js'
 import {stmt, upsert} from '../../helpers/neo4j.js'
 import {useTmpDir} from '../../helpers/tmp.js'
 

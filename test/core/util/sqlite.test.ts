@@ -1,6 +1,6 @@
 import {expect} from 'chai'
 
-import Database, {SQLITE_PACKAGE, sqlitePackageFor} from '../../../src/core/util/sqlite.js'
+import {openDatabase, SQLITE_PACKAGE, sqlitePackageFor} from '../../../src/core/util/sqlite.js'
 
 describe('sqlite loader', () => {
   it('loads the N-API build from Node 22 on and the ObjectWrap build on Node 20', () => {
@@ -12,7 +12,7 @@ describe('sqlite loader', () => {
 
   // The Node 24 pass of CI is the real check: better-sqlite3 12 aborted that run (exit 134) in a GC.
   it('opens a database and runs statements on this Node', () => {
-    const db = new Database(':memory:')
+    const db = openDatabase(':memory:')
     try {
       expect(db.prepare('select ? + 1 as v').get(41)).to.deep.equal({v: 42})
     } finally {
