@@ -83,8 +83,13 @@ export function scanFolder(rawDir: string, extensions: readonly string[], logger
 }
 
 const OUTPUT_SUFFIX = '.lineage.json'
-/** `<out>.lineage.json.<pid>.<hex>.tmp`: an output being written (fs-utils' writeFileAtomic). */
-const OUTPUT_TEMP = /\.lineage\.json\.(\d+)\.[0-9a-f]+\.tmp$/
+/**
+ * An output being written by util/fs writeFileAtomic: `<out>.lineage.json.<number>` (write-file-atomic), or
+ * `.<pid>.<hex>.tmp` from releases before it. The name no longer tells the writer's pid, so its age does: a
+ * temp file lives for the milliseconds of one write, and one older than this process was left by a writer
+ * that died (a running writer's temp file from before our start is long renamed by the time we look).
+ */
+const OUTPUT_TEMP = /\.lineage\.json\.\d+(\.[0-9a-f]+\.tmp)?$/
 
 /**
  * The files whose lineage is in the output folder (`<rel>.lineage.json` -> rel), for the reconcile: one
@@ -100,8 +105,7 @@ export function scanOutputs(outDir: string, logger: Logger): Set<string> {
       found.add(rel.slice(0, -OUTPUT_SUFFIX.length))
       continue
     }
-    const temp = OUTPUT_TEMP.exec(entry.name)
-    if (temp && !processAlive(Number(temp[1]))) {
+    if (OUTPUT_TEMP.test(entry.name) && olderThanThisProcess(abs)) {
       logger.debug(`removing ${rel}, left by a writer that died`)
       rmSync(abs, {force: true})
     }
@@ -109,13 +113,11 @@ export function scanOutputs(outDir: string, logger: Logger): Set<string> {
   return found
 }
 
-function processAlive(pid: number): boolean {
-  if (pid === process.pid) return true
+function olderThanThisProcess(file: string): boolean {
   try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
+    return statSync(file).mtimeMs < performance.timeOrigin
+  } catch {
+    return false // renamed or removed meanwhile
   }
 }
 

@@ -1,41 +1,47 @@
 /**
- * Small file-system helpers shared by the core: atomic writes (temp file + fsync + rename, so a reader or
- * a crash never sees half a file), content hashing and a recursive file listing.
+ * Small file-system helpers shared by the core: the one atomic write (write-file-atomic: temp file, optional
+ * fsync, rename, so a reader or a crash never sees half a file), the fsync of a folder after a rename,
+ * content hashing and a recursive file listing. Throws the file system's errors as they are.
  */
-import {createHash, randomBytes} from 'node:crypto'
-import {
-  closeSync,
-  type Dirent,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  renameSync,
-  rmSync,
-  writeSync,
-} from 'node:fs'
+import {createHash} from 'node:crypto'
+import {closeSync, type Dirent, fsyncSync, mkdirSync, openSync, readdirSync} from 'node:fs'
+import {createRequire} from 'node:module'
 import {dirname, join, relative} from 'node:path'
+
+import type writeFileAtomicModule from 'write-file-atomic'
+
+const require = createRequire(import.meta.url)
+// Loaded on the first write, not at import: every command imports this module, few write a file.
+let atomic: typeof writeFileAtomicModule | undefined
 
 export function sha256(data: Buffer | string): string {
   return createHash('sha256').update(data).digest('hex')
 }
 
-/** Write a file so that it is either the old or the new content, never a mix, even after a crash. */
+/**
+ * Write a file so that it is either the old or the new content, never a mix, even after a crash; the folder is
+ * created when missing. Synchronous on purpose: outputs are written inside worker threads, and the callers that
+ * write small state files have nothing else to do meanwhile. `fsync: false` (outputs, heartbeats: re-creatable)
+ * skips the flush to disk; the rename still keeps the file whole. The temp file is `<file>.<number>` beside it
+ * (write-file-atomic's name), removed on failure and on a normal exit; a killed writer may leave one.
+ */
 export function writeFileAtomic(file: string, data: string | Buffer, options: {fsync?: boolean} = {}): void {
   mkdirSync(dirname(file), {recursive: true})
-  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
-  const fd = openSync(tmp, 'w')
+  atomic ??= require('write-file-atomic') as typeof writeFileAtomicModule
+  atomic.sync(file, data, {fsync: options.fsync !== false})
+}
+
+/** Flush a folder's entries (a rename or an unlink in it) to disk. Best effort: some file systems refuse it. */
+export function fsyncDir(dir: string): void {
   try {
-    writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data)
-    if (options.fsync !== false) fsyncSync(fd)
-  } finally {
-    closeSync(fd)
-  }
-  try {
-    renameSync(tmp, file)
-  } catch (error) {
-    rmSync(tmp, {force: true})
-    throw error
+    const fd = openSync(dir, 'r')
+    try {
+      fsyncSync(fd)
+    } finally {
+      closeSync(fd)
+    }
+  } catch {
+    // the data itself is synced; the folder entry follows at the next flush
   }
 }
 

@@ -3,7 +3,7 @@
  * it finds (and which leftovers of a dead writer it removes).
  */
 import {execFileSync} from 'node:child_process'
-import {existsSync, mkdirSync, symlinkSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, symlinkSync, utimesSync, writeFileSync} from 'node:fs'
 import {dirname, join} from 'node:path'
 
 import {expect} from 'chai'
@@ -59,11 +59,17 @@ describe('the reconcile scans of the watched and the output folder', () => {
     put(out, 'a.sql.lineage.json', '{}')
     put(out, 'deep/b.sql.lineage.json', '{}')
     put(out, 'README.txt')
-    const dead = put(out, 'deep/d.sql.lineage.json.999999999.abcd1234.tmp')
-    const live = put(out, `e.sql.lineage.json.${process.pid}.abcd1234.tmp`)
+    // write-file-atomic's temp names carry no pid: a temp file older than this process was left by a writer
+    // that died (one from before the release that moved to it too); one written since is a live writer's.
+    const dead = put(out, 'deep/d.sql.lineage.json.3735928559')
+    const deadOld = put(out, 'deep/f.sql.lineage.json.999999999.abcd1234.tmp')
+    const before = new Date(performance.timeOrigin - 60_000)
+    for (const file of [dead, deadOld]) utimesSync(file, before, before)
+    const live = put(out, 'e.sql.lineage.json.4023233417')
 
     expect([...scanOutputs(out, recordingLogger())].sort()).to.deep.equal(['a.sql', 'deep/b.sql'])
     expect(existsSync(dead), 'temp file of a dead writer').to.equal(false)
+    expect(existsSync(deadOld), 'temp file of a dead writer (earlier name)').to.equal(false)
     expect(existsSync(live), 'temp file of a live writer').to.equal(true)
   })
 
