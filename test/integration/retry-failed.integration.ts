@@ -86,7 +86,7 @@ describe('retry-failed (real Neo4j)', function () {
         const r = await w.apply(during, {batched})
         await w.close()
         expect(r.failed).to.have.length(3)
-        appendFailures(file, r.failed)
+        await appendFailures(file, r.failed)
       } finally {
         await proxy.close()
       }
@@ -113,7 +113,7 @@ describe('retry-failed (real Neo4j)', function () {
       const r = await writing
       await w.close()
       expect(r.failed).to.have.length(1)
-      appendFailures(file, r.failed)
+      await appendFailures(file, r.failed)
     } finally {
       await proxy.close()
     }
@@ -147,7 +147,7 @@ describe('retry-failed (real Neo4j)', function () {
 
   it('replaying twice adds nothing', async () => {
     const ops = [small('a.sql', 'a'), small('b.sql', 'b'), {op: 'retract', path: 'zz.sql', at: T(5)} as GraphOp]
-    appendFailures(file, failed(ops))
+    await appendFailures(file, failed(ops))
     copyFileSync(file, `${file}.copy`)
     expect(await replay()).to.deep.include({replayed: 2, remaining: 0})
     expect(await replay()).to.deep.include({fileState: 'absent'})
@@ -171,7 +171,7 @@ describe('retry-failed (real Neo4j)', function () {
       {op: 'retract', path: 'delete-me.sql', at: T(4)}, // replayed
       small('twice.sql', 'second', T(5)), // replayed
     ]
-    appendFailures(file, failed(ops))
+    await appendFailures(file, failed(ops))
     const dry = await replay({dryRun: true})
     expect(dry).to.deep.include({replayed: 2, skipped: 5, remaining: 7, fileState: 'unchanged'})
     expect(readFailures(file).entries).to.have.length(7)
@@ -188,7 +188,7 @@ describe('retry-failed (real Neo4j)', function () {
   })
 
   it('keeps invalid lines where they are and reports them', async () => {
-    appendFailures(file, failed([small('a.sql', 'a')]))
+    await appendFailures(file, failed([small('a.sql', 'a')]))
     writeFileSync(file, `{broken\n${readFileSync(file, 'utf8')}{"v":1}\n`)
     const result = await replay()
     expect(result).to.deep.include({replayed: 1, invalid: 2, remaining: 2, fileState: 'rewritten'})
@@ -197,15 +197,15 @@ describe('retry-failed (real Neo4j)', function () {
   })
 
   it('keeps the lines a running service appends during the replay', async () => {
-    appendFailures(file, failed(['a', 'b', 'c', 'd'].map((p) => small(`${p}.sql`, p))))
+    await appendFailures(file, failed(['a', 'b', 'c', 'd'].map((p) => small(`${p}.sql`, p))))
     let n = 0
     const result = await replay({
       batchSize: 1,
       openWriter: async () => {
         const real = await open()
         const service: ReplayWriter = {
-          applyPrepared: (items, o) => {
-            appendFailures(file, failed([small(`late-${n++}.sql`, 'late')]))
+          applyPrepared: async (items, o) => {
+            await appendFailures(file, failed([small(`late-${n++}.sql`, 'late')]))
             return real.applyPrepared(items, o)
           },
           fileStates: (p) => real.fileStates(p),
@@ -226,7 +226,7 @@ describe('retry-failed (real Neo4j)', function () {
 
   it('stops when Neo4j drops mid-replay, keeps what is left, and finishes on the next run', async () => {
     const ops = ['a', 'b', 'c', 'd', 'e', 'f'].map((p) => small(`${p}.sql`, p))
-    appendFailures(file, failed(ops))
+    await appendFailures(file, failed(ops))
     const proxy = await startProxy(ctx.uri)
     try {
       let calls = 0
@@ -267,7 +267,7 @@ describe('retry-failed (real Neo4j)', function () {
     })
 
     it('exit 0 when everything went in (the file is removed); --json is the result', async () => {
-      appendFailures(file, failed([small('a.sql', 'a'), small('b.sql', 'b')]))
+      await appendFailures(file, failed([small('a.sql', 'a'), small('b.sql', 'b')]))
       const {stdout, error} = await withEnv(env(), () => runCommand('retry-failed --json'))
       expect(error).to.equal(undefined)
       expect(JSON.parse(stdout)).to.deep.include({replayed: 2, remaining: 0, fileState: 'removed', file})
@@ -278,7 +278,7 @@ describe('retry-failed (real Neo4j)', function () {
     })
 
     it('exit 1 when some remain (an invalid line), reporting it', async () => {
-      appendFailures(file, failed([small('a.sql', 'a')]))
+      await appendFailures(file, failed([small('a.sql', 'a')]))
       writeFileSync(file, `${readFileSync(file, 'utf8')}not json\n`)
       const {stdout, stderr, error} = await withEnv(env(), () => runCommand(['retry-failed', file]))
       expect(error?.oclif?.exit).to.equal(1)
@@ -288,7 +288,7 @@ describe('retry-failed (real Neo4j)', function () {
     })
 
     it('exit 69 when Neo4j is unreachable, changing nothing; --dry-run changes nothing', async () => {
-      appendFailures(file, failed([small('a.sql', 'a')]))
+      await appendFailures(file, failed([small('a.sql', 'a')]))
       const bytes = readFileSync(file)
       const down = await withEnv({...env(), NEO4J_URI: 'bolt://127.0.0.1:1'}, () => runCommand('retry-failed --json'))
       expect(down.error?.oclif?.exit).to.equal(69)
@@ -302,7 +302,7 @@ describe('retry-failed (real Neo4j)', function () {
     })
 
     it('exit 78 without NEO4J_URI', async () => {
-      appendFailures(file, failed([small('a.sql', 'a')]))
+      await appendFailures(file, failed([small('a.sql', 'a')]))
       const {error} = await withEnv({...env(), NEO4J_URI: undefined}, () => runCommand('retry-failed'))
       expect(error?.oclif?.exit).to.equal(78)
     })
@@ -310,7 +310,7 @@ describe('retry-failed (real Neo4j)', function () {
     it('killed with SIGKILL mid-replay loses nothing; the next run finishes', async function () {
       this.timeout(300_000)
       const ops = Array.from({length: 400}, (_, i) => bigFile(`f${i}.sql`, 3, `t${i}`))
-      appendFailures(file, failed(ops))
+      await appendFailures(file, failed(ops))
       const original = readFailures(file).entries
       const startSize = statSync(file).size
       // Baseline mode and small chunks: slow enough to be killed in the middle.

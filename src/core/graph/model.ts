@@ -1,7 +1,8 @@
 /**
  * The graph rows of one SQL file: a pure mapping of FileLineage onto the nodes and relationships that
  * GraphWriter writes, and the same rows as the failed-ingestion file stores them (so a replay needs neither
- * the parser nor the SQL file). No I/O; throws nothing except on a programming error.
+ * the parser nor the SQL file; ingest/failed-entry.ts parses them back). No I/O; throws nothing except on a
+ * programming error.
  *
  *   (:SqlFile {path, contentHash, dialect, ingestedAt})-[:CONTAINS]->(:Statement {id, index, kind, line, ...})
  *   (:Statement)-[:READS]->(:Table {name, key})       (:Statement)-[:WRITES]->(:Table)
@@ -213,43 +214,4 @@ export function entityCount(rows: FileRows): number {
 export function prepareOp(op: GraphOp): PreparedOp {
   if (op.op === 'retract') return {op: 'retract', path: op.path, time: op.at}
   return {op: 'upsert', path: op.path, time: op.ingestedAt, rows: fileRows(op)}
-}
-
-// ---- parsing rows read back from the failed-ingestion file -------------------------------------------------
-
-type Json = Record<string, unknown>
-const isObj = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v)
-const isStr = (v: unknown): v is string => typeof v === 'string'
-const hasStrings = (v: unknown, keys: readonly string[]): v is Json => isObj(v) && keys.every((k) => isStr(v[k]))
-const isStrArray = (v: unknown): v is string[] => Array.isArray(v) && v.every(isStr)
-
-const isStatementRow = (v: unknown): v is StatementRow =>
-  hasStrings(v, ['id', 'kind', 'status']) &&
-  Number.isInteger(v.index) &&
-  Number.isInteger(v.line) &&
-  isStrArray(v.columnKeys) &&
-  isStrArray(v.unresolvedColumns)
-const isTableRow = (v: unknown): v is TableRow => hasStrings(v, ['key', 'name'])
-const isColumnRow = (v: unknown): v is ColumnRow => hasStrings(v, ['key', 'id', 'name', 'tableKey'])
-const isStatementTableRow = (v: unknown): v is StatementTableRow => hasStrings(v, ['statementId', 'tableKey'])
-const isDerivesRow = (v: unknown): v is DerivesRow => hasStrings(v, ['statementId', 'targetKey', 'sourceKey'])
-
-function listOf<T>(v: unknown, check: (x: unknown) => x is T): T[] | null {
-  return Array.isArray(v) && v.every(check) ? v : null
-}
-
-/** Validate rows parsed from JSON; null when anything is missing or of the wrong type. */
-export function parseFileRows(v: unknown): FileRows | null {
-  if (!isObj(v) || !hasStrings(v.file, ['path', 'contentHash', 'dialect', 'ingestedAt'])) return null
-  const f = v.file as unknown as SqlFileRow
-  const statements = listOf(v.statements, isStatementRow)
-  const tables = listOf(v.tables, isTableRow)
-  const columns = listOf(v.columns, isColumnRow)
-  const reads = listOf(v.reads, isStatementTableRow)
-  const writes = listOf(v.writes, isStatementTableRow)
-  const tableDerives = listOf(v.tableDerives, isDerivesRow)
-  const columnDerives = listOf(v.columnDerives, isDerivesRow)
-  if (!statements || !tables || !columns || !reads || !writes || !tableDerives || !columnDerives) return null
-  const file = {path: f.path, contentHash: f.contentHash, dialect: f.dialect, ingestedAt: f.ingestedAt}
-  return {file, statements, tables, columns, reads, writes, tableDerives, columnDerives}
 }

@@ -239,7 +239,7 @@ export class Ingestor {
     // Rows read while the previous write of the same paths was in flight: read them again now it landed.
     for (const path of prepared.stale) ledgerRows.set(path, this.deps.ledger.get(path))
     const failedPaths = await this.writeGraph(ops)
-    this.markSuperseded(ops, failedPaths, ledgerRows)
+    await this.markSuperseded(ops, failedPaths, ledgerRows)
     const changes: {path: string; row: LedgerRow | null}[] = []
     for (const {event, row} of done) {
       const failure = failedPaths.get(event.relPath)
@@ -360,15 +360,15 @@ export class Ingestor {
   }
 
   /** Older failed writes of a path written now must never be replayed over it (see dead-letter.ts). */
-  private markSuperseded(
+  private async markSuperseded(
     ops: GraphOp[],
     failedPaths: Map<string, 'failed' | 'lost'>,
     ledgerRows: Map<string, LedgerRow | undefined>,
-  ): void {
+  ): Promise<void> {
     if (!this.deps.graphConfigured) return
     try {
       const written = ops.filter((op) => !failedPaths.has(op.path))
-      markSuperseded(this.config.failedFile, written, (path) => ledgerRows.get(path)?.graph === 'failed')
+      await markSuperseded(this.config.failedFile, written, (path) => ledgerRows.get(path)?.graph === 'failed')
     } catch (error) {
       this.deps.logger.error(
         `cannot record superseded writes in ${this.config.failedFile} (${errorMessage(error)}); ` +
@@ -400,7 +400,7 @@ export class Ingestor {
     this.deps.metrics()?.graphWrite((this.now() - started) / 1000, transactions, failures.length)
     if (failures.length === 0) return outcome
     try {
-      appendFailures(this.config.failedFile, failures)
+      await appendFailures(this.config.failedFile, failures)
       for (const f of failures) outcome.set(f.op.path, 'failed')
       this.deps.logger.error(
         `graph write failed for ${failures.length} file(s); kept in ${this.config.failedFile} for "lineage retry-failed"`,

@@ -8,26 +8,27 @@
  *   invalid lines, the lines not yet reached and whatever a running service appended meanwhile; a marker
  *   is dropped once no older entry of its path is left.
  * A kill at any moment loses nothing: a line leaves the file only after its write committed. When Neo4j
- * drops mid-way the replay stops and the rest stays. Only one replay runs per file (`<file>.replay.lock`).
- * Throws what openWriter throws (E_NEO4J_UNAVAILABLE before anything changed), LineageError E_INTERNAL when
- * the file is locked or changed under it, and file system errors.
+ * drops mid-way the replay stops and the rest stays. Only one replay runs per file (the lock on
+ * `<file>.replay`, util/lock.ts: a second replay fails at once; a killed replay's lock is broken).
+ * Throws what openWriter throws (E_NEO4J_UNAVAILABLE before anything changed), LineageError E_LOCKED when
+ * another replay runs or the file stays locked, E_INTERNAL when the file is changed under it, and file system
+ * errors.
  */
 import {statSync} from 'node:fs'
 
 import {
-  acquireLock,
   type DeadLetterEntry,
   type ParsedLines,
   parseLines,
   preparedFromEntry,
   readFailures,
-  releaseLock,
   replaceFile,
   withFileLock,
 } from '../ingest/dead-letter.js'
 import {errorMessage, LineageError} from '../errors.js'
 import {loadFlagState, overrideValues} from './flag-state.js'
 import type {FileRows, PreparedOp} from '../graph/model.js'
+import {acquireLock} from '../util/lock.js'
 import type {FileState, PreparedResult} from '../graph/writer.js'
 import type {Logger} from '../logger.js'
 import {resolveSettings, type Settings} from './settings.js'
@@ -112,17 +113,17 @@ export async function retryFailed(options: RetryFailedOptions): Promise<RetryFai
   if (first.entries.length === 0) {
     // Markers alone supersede nothing any more.
     if (first.markers.length === 0 || options.dryRun) return finish(result, first.invalid.length, 'unchanged')
-    return finish(result, first.invalid.length, dropMarkers(options.file, first))
+    return finish(result, first.invalid.length, await dropMarkers(options.file, first))
   }
 
   const writer = await options.openWriter()
   try {
     if (options.dryRun) return await dryRun(writer, first, result)
-    const lock = acquireLock(`${options.file}.replay`, 0)
+    const lock = await acquireLock(`${options.file}.replay`, {waitMs: 0})
     try {
       return await replay(writer, options, result)
     } finally {
-      releaseLock(lock)
+      await lock.release()
     }
   } finally {
     await writer.close()
@@ -141,7 +142,7 @@ async function dryRun(writer: ReplayWriter, lines: ParsedLines, result: RetryFai
 }
 
 /** Rewrite a file that holds no entries without its markers (left as it is when it changed meanwhile). */
-function dropMarkers(file: string, read: ParsedLines): RetryFailedResult['fileState'] {
+async function dropMarkers(file: string, read: ParsedLines): Promise<RetryFailedResult['fileState']> {
   const keep = read.invalid.map((i) => Buffer.concat([i.raw, NEWLINE]))
   const drop = new Set(read.markers.map((m) => m.line))
   return withFileLock(file, () => {
@@ -163,7 +164,7 @@ async function replay(
 ): Promise<RetryFailedResult> {
   const clock = options.clock ?? (() => new Date())
   // Read under the lock: an append in progress is never seen half-written.
-  let known = withFileLock(options.file, () => readFailures(options.file).content)
+  let known = await withFileLock(options.file, () => readFailures(options.file).content)
   const {entries, invalid, markers} = parseLines(known)
   const slots: Slot[] = [
     ...entries.map((e) => ({line: e.line, slot: {raw: e.raw, entry: e.entry, state: 'pending' as const}})),
@@ -182,19 +183,19 @@ async function replay(
   const decided: Known = {newest: newestByPath(pending.map((s) => s.entry)), marked: markedByPath(markers)}
 
   let lastRewrite = Date.now()
-  const rewrite = (): void => {
-    known = rewriteFile(options.file, known, slots, result)
+  const rewrite = async (): Promise<void> => {
+    known = await rewriteFile(options.file, known, slots, result)
     lastRewrite = Date.now()
   }
   for (let i = 0; i < pending.length; i += options.batchSize) {
     const chunk = pending.slice(i, i + options.batchSize)
     const stop = await replayChunk(writer, options, {chunk, known: decided, result, clock})
     if (stop) break
-    if (Date.now() - lastRewrite >= (options.rewriteIntervalMs ?? 250)) rewrite()
+    if (Date.now() - lastRewrite >= (options.rewriteIntervalMs ?? 250)) await rewrite()
   }
   result.notAttempted = pending.filter((s) => s.state === 'pending').length
   retireMarkers(slots)
-  rewrite()
+  await rewrite()
   const remaining = slots.filter((s) => s.state !== 'done' && s.state !== 'appended').length + result.appended
   return finish(result, remaining, remaining === 0 ? 'removed' : 'rewritten')
 }
@@ -227,7 +228,7 @@ async function replayChunk(
     countSkip(result, decision)
     slot.state = 'done'
     // A skipped upsert may have left nodes of a half-written attempt (baseline mode): clean those up.
-    if (slot.entry.op === 'upsert' && decision === 'superseded') collectKeys(slot.entry.rows as FileRows, orphans)
+    if (slot.entry.op === 'upsert' && decision === 'superseded') collectKeys(slot.entry.rows, orphans)
   }
   const outcome = await writer.applyPrepared([...toReplay.keys()], {batched: options.batched})
   for (const item of outcome.written) {
@@ -317,7 +318,7 @@ async function classify(
  * Write the slots not yet done, then whatever was appended since `known` (kept as it is, and from now on
  * part of the slots); returns the new content.
  */
-function rewriteFile(file: string, known: Buffer, slots: Slot[], result: RetryFailedResult): Buffer {
+async function rewriteFile(file: string, known: Buffer, slots: Slot[], result: RetryFailedResult): Promise<Buffer> {
   return withFileLock(file, () => {
     const current = readFailures(file).content
     if (current.length < known.length || !current.subarray(0, known.length).equals(known)) {

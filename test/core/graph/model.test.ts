@@ -1,14 +1,6 @@
 import {expect} from 'chai'
 
-import {
-  entityCount,
-  fileRows,
-  KEY_MAX_BYTES,
-  nodeKey,
-  parseFileRows,
-  prepareOp,
-  splitColumn,
-} from '../../../src/core/graph/model.js'
+import {entityCount, fileRows, KEY_MAX_BYTES, nodeKey, prepareOp, splitColumn} from '../../../src/core/graph/model.js'
 import {stmt, upsert} from '../../helpers/neo4j.js'
 
 describe('graph-model', () => {
@@ -121,30 +113,5 @@ describe('graph-model', () => {
     expect(prepareOp({op: 'retract', path: 'p', at: 'T1'})).to.deep.equal({op: 'retract', path: 'p', time: 'T1'})
     const up = upsert('p', [stmt(0)], 'h', 'T2')
     expect(prepareOp(up)).to.deep.equal({op: 'upsert', path: 'p', time: 'T2', rows: fileRows(up)})
-  })
-
-  describe('parseFileRows', () => {
-    const good = fileRows(
-      upsert('f.sql', [stmt(0, {sources: ['a'], targets: ['b'], columns: [{target: 'b.x', sources: ['a.x']}]})]),
-    )
-
-    it('accepts rows that went through JSON', () => {
-      expect(parseFileRows(JSON.parse(JSON.stringify(good)))).to.deep.equal(good)
-    })
-
-    const broken: [string, (r: Record<string, unknown>) => void][] = [
-      ['no file', (r) => delete r.file],
-      ['a statement without index', (r) => ((r.statements as Record<string, unknown>[])[0]!.index = 'x')],
-      ['a table without key', (r) => ((r.tables as Record<string, unknown>[])[0]!.key = 1)],
-      ['reads not a list', (r) => (r.reads = {})],
-      ['a derive without source', (r) => delete (r.columnDerives as Record<string, unknown>[])[0]!.sourceKey],
-    ]
-    for (const [what, breakIt] of broken) {
-      it(`rejects rows with ${what}`, () => {
-        const copy = JSON.parse(JSON.stringify(good)) as Record<string, unknown>
-        breakIt(copy)
-        expect(parseFileRows(copy)).to.equal(null)
-      })
-    }
   })
 })

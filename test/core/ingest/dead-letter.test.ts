@@ -16,6 +16,7 @@ import {
   replaceFile,
   withFileLock,
 } from '../../../src/core/ingest/dead-letter.js'
+import {LOCK_STALE_MS} from '../../../src/core/util/lock.js'
 import {stmt, upsert} from '../../helpers/neo4j.js'
 import {useTmpDir} from '../../helpers/tmp.js'
 
@@ -33,10 +34,10 @@ describe('dead-letter', () => {
     file = join(tmp.dir, 'data', 'failed_ingestion.jsonl')
   })
 
-  it('appends one line per failure with the exact rows, and reads them back', () => {
+  it('appends one line per failure with the exact rows, and reads them back', async () => {
     const retract: GraphFailure = {op: {op: 'retract', path: 'gone.sql', at: 'T9'}, code: 'E_NEO4J_WRITE', error: 'x'}
-    const written = appendFailures(file, [failure('a.sql'), retract], clock)
-    appendFailures(file, [failure('b.sql')], clock)
+    const written = await appendFailures(file, [failure('a.sql'), retract], clock)
+    await appendFailures(file, [failure('b.sql')], clock)
     const text = readFileSync(file, 'utf8')
     expect(text.endsWith('\n')).to.equal(true)
     expect(text.split('\n')).to.have.length(4)
@@ -65,15 +66,15 @@ describe('dead-letter', () => {
     expect(countFailures(file)).to.equal(3)
   })
 
-  it('writes nothing for no failures; a missing file has no lines', () => {
-    expect(appendFailures(file, [])).to.deep.equal([])
+  it('writes nothing for no failures; a missing file has no lines', async () => {
+    expect(await appendFailures(file, [])).to.deep.equal([])
     expect(existsSync(file)).to.equal(false)
     expect(countFailures(file)).to.equal(0)
     expect(readFailures(file)).to.deep.include({entries: [], invalid: []})
   })
 
-  it('keeps lines that are not valid entries, raw, with their line numbers and reasons', () => {
-    appendFailures(file, [failure('a.sql')], clock)
+  it('keeps lines that are not valid entries, raw, with their line numbers and reasons', async () => {
+    await appendFailures(file, [failure('a.sql')], clock)
     const good = readFileSync(file, 'utf8')
     const wrongVersion = JSON.stringify({...JSON.parse(good.trim()), v: 2})
     const noRows = JSON.stringify({...JSON.parse(good.trim()), rows: {file: {}}})
@@ -102,32 +103,33 @@ describe('dead-letter', () => {
   })
 
   describe('the lock', () => {
-    it('breaks a lock whose owner process is dead', () => {
+    it('breaks a lock whose owner process is dead', async () => {
       const dead = spawnSync(process.execPath, ['-e', '0']).pid
       mkdirSync(`${file}.lock`, {recursive: true})
-      writeFileSync(`${file}.lock/owner.json`, JSON.stringify({pid: dead, host: hostname(), token: 'old'}))
+      writeFileSync(`${file}.lock.owner`, JSON.stringify({pid: dead, host: hostname(), token: 'old'}))
       const started = Date.now()
-      appendFailures(file, [failure('a.sql')], clock)
+      await appendFailures(file, [failure('a.sql')], clock)
       expect(Date.now() - started).to.be.below(1000)
       expect(countFailures(file)).to.equal(1)
       expect(existsSync(`${file}.lock`)).to.equal(false)
     })
 
-    it('breaks a lock left without an owner by a process killed right after taking it', () => {
+    it('breaks a lock left without an owner by a process killed right after taking it', async () => {
       mkdirSync(`${file}.lock`, {recursive: true})
-      const old = new Date(Date.now() - 10_000)
+      // Not refreshed for longer than the stale limit: its holder stopped refreshing it (util/lock.ts).
+      const old = new Date(Date.now() - LOCK_STALE_MS - 1000)
       utimesSync(`${file}.lock`, old, old)
-      appendFailures(file, [failure('a.sql')], clock)
+      await appendFailures(file, [failure('a.sql')], clock)
       expect(countFailures(file)).to.equal(1)
     })
 
-    it('waits for a live holder and gives up with E_LOCKED naming it', () => {
+    it('waits for a live holder and gives up with E_LOCKED naming it', async () => {
       mkdirSync(`${file}.lock`, {recursive: true})
-      writeFileSync(`${file}.lock/owner.json`, JSON.stringify({pid: process.pid, host: hostname(), token: 'other'}))
+      writeFileSync(`${file}.lock.owner`, JSON.stringify({pid: process.pid, host: hostname(), token: 'other'}))
       const started = Date.now()
       let error: unknown
       try {
-        withFileLock(file, () => 1, 300)
+        await withFileLock(file, () => 1, 300)
       } catch (e) {
         error = e
       }
@@ -135,21 +137,21 @@ describe('dead-letter', () => {
       expect(isLineageError(error) && error.code).to.equal('E_LOCKED')
       expect((error as Error).message).to.include(`pid ${process.pid}`)
       // Not ours: it is left alone.
-      expect(existsSync(`${file}.lock/owner.json`)).to.equal(true)
+      expect(existsSync(`${file}.lock.owner`)).to.equal(true)
     })
   })
 
   it('never loses a line appended by other processes while the file is rewritten', async function () {
     this.timeout(60_000)
     // Lines the "replay" will drop; the children append 3 x 150 lines meanwhile.
-    appendFailures(file, ['drop-1', 'drop-2', 'drop-3'].map(failure), clock)
+    await appendFailures(file, ['drop-1', 'drop-2', 'drop-3'].map(failure), clock)
     const module = resolve('src/core/ingest/dead-letter.ts')
     const child = (n: number): Promise<number | null> =>
       new Promise((done) => {
         const code = `
           const {appendFailures} = await import(${JSON.stringify(module)})
           for (let i = 0; i < 150; i++) {
-            appendFailures(${JSON.stringify(file)}, [{op: {op: 'retract', path: 'child-${n}-' + i, at: 'T'}, code: 'E', error: 'e'}])
+            await appendFailures(${JSON.stringify(file)}, [{op: {op: 'retract', path: 'child-${n}-' + i, at: 'T'}, code: 'E', error: 'e'}])
           }`
         const p = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {stdio: 'inherit'})
         p.on('exit', done)
@@ -160,7 +162,7 @@ describe('dead-letter', () => {
     let rewrites = 0
     while (state.running || rewrites < 5) {
       // What retry-failed does after each chunk: re-read under the lock, keep what must stay, replace atomically.
-      withFileLock(file, () => {
+      await withFileLock(file, () => {
         const {entries, invalid} = parseLines(readFailures(file).content)
         expect(invalid).to.deep.equal([])
         const kept = entries.filter((e) => !e.entry.path.startsWith('drop-')).map((e) => `${e.raw.toString()}\n`)

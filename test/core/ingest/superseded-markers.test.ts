@@ -56,14 +56,11 @@ describe('superseded markers in the failed-ingestion file', () => {
       logger: silentLogger,
     })
 
-  it('are written for a path whose last write failed, and for retractions while the file holds lines', () => {
+  it('are written for a path whose last write failed, and for retractions while the file holds lines', async () => {
     const retract: GraphOp = {op: 'retract', path: 'r.sql', at: T(5)}
-    expect(
-      markSuperseded(file, [retract], () => false),
-      'empty file: nothing to supersede',
-    ).to.deep.equal([])
-    appendFailures(file, [down(up('a.sql', 1))])
-    const markers = markSuperseded(file, [up('a.sql', 2), up('b.sql', 2), retract], (p) => p === 'a.sql')
+    expect(await markSuperseded(file, [retract], () => false), 'empty file: nothing to supersede').to.deep.equal([])
+    await appendFailures(file, [down(up('a.sql', 1))])
+    const markers = await markSuperseded(file, [up('a.sql', 2), up('b.sql', 2), retract], (p) => p === 'a.sql')
     expect(markers.map((m) => [m.path, m.opTime])).to.deep.equal([
       ['a.sql', T(2)],
       ['r.sql', T(5)],
@@ -74,9 +71,13 @@ describe('superseded markers in the failed-ingestion file', () => {
   })
 
   it('make retry-failed skip older entries of their path, and go once nothing older is left', async () => {
-    appendFailures(file, [down(up('a.sql', 1)), down({op: 'retract', path: 'b.sql', at: T(1)}), down(up('c.sql', 3))])
+    await appendFailures(file, [
+      down(up('a.sql', 1)),
+      down({op: 'retract', path: 'b.sql', at: T(1)}),
+      down(up('c.sql', 3)),
+    ])
     // a.sql and b.sql were written later (a deletion of a.sql, say); c.sql's marker is older than its entry.
-    markSuperseded(file, [{op: 'retract', path: 'a.sql', at: T(2)}, up('b.sql', 2), up('c.sql', 2)], () => true)
+    await markSuperseded(file, [{op: 'retract', path: 'a.sql', at: T(2)}, up('b.sql', 2), up('c.sql', 2)], () => true)
     const dry = await replay(fakeWriter([]), true)
     expect(dry).to.deep.include({replayed: 1, skipped: 2, remaining: 6, fileState: 'unchanged'})
     const written: PreparedOp[] = []
@@ -88,18 +89,18 @@ describe('superseded markers in the failed-ingestion file', () => {
   })
 
   it('stay while an older entry of their path is left (Neo4j gone mid-replay); alone, they are dropped', async () => {
-    appendFailures(file, [down(up('a.sql', 1)), down(up('x.sql', 1))])
-    markSuperseded(file, [up('x.sql', 2)], () => true)
+    await appendFailures(file, [down(up('a.sql', 1)), down(up('x.sql', 1))])
+    await markSuperseded(file, [up('x.sql', 2)], () => true)
     // x.sql's entry is superseded (done); a.sql's fails: x.sql's marker goes, the file keeps a.sql's entry.
     const first = await replay(fakeWriter([], true))
     expect(first).to.deep.include({stillFailing: 1, remaining: 1, fileState: 'rewritten'})
     expect(readFailures(file).markers).to.deep.equal([])
     // A marker with nothing before it is dropped without Neo4j.
-    markSuperseded(file, [up('a.sql', 2)], () => true)
+    await markSuperseded(file, [up('a.sql', 2)], () => true)
     const read = readFailures(file)
     expect([read.entries.length, read.markers.length]).to.deep.equal([1, 1])
     expect(await replay(fakeWriter([]))).to.deep.include({replayed: 0, skipped: 1, remaining: 0, fileState: 'removed'})
-    markSuperseded(file, [{op: 'retract', path: 'q.sql', at: T(9)}], () => true)
+    await markSuperseded(file, [{op: 'retract', path: 'q.sql', at: T(9)}], () => true)
     expect(readFileSync(file, 'utf8')).to.match(/"superseded"/)
     let opened = false
     const alone = await retryFailed({
