@@ -85,7 +85,7 @@ export async function switchFeature(
   log: (line: string) => void,
 ): Promise<FlagChangeOutput> {
   const input = {configFile: options.config}
-  const change = setFeature(
+  const change = await setFeature(
     {settings: input, reason: options.reason, dryRun: options.dryRun},
     parseFeature(options.feature),
     options.value,

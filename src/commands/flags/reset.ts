@@ -13,7 +13,7 @@ rollback, and records it in the audit log (which keeps the full history).`
 
   public async run(): Promise<FlagChangeOutput> {
     const input = {configFile: this.flags.config}
-    const change = resetFlags({settings: input, reason: this.flags.reason, dryRun: this.flags['dry-run']})
+    const change = await resetFlags({settings: input, reason: this.flags.reason, dryRun: this.flags['dry-run']})
     return finishFlagChange(change, input, this.flags.restart, (l) => {
       this.log(l)
     })

@@ -25,7 +25,7 @@ nothing. "lineage rollback restore" undoes it.`
 
   public async run(): Promise<FlagChangeOutput> {
     const input = {configFile: this.flags.config}
-    const change = rollbackEmergency({settings: input, reason: this.flags.reason, dryRun: this.flags['dry-run']})
+    const change = await rollbackEmergency({settings: input, reason: this.flags.reason, dryRun: this.flags['dry-run']})
     return finishFlagChange(change, input, this.flags.restart, (l) => {
       this.log(l)
     })

@@ -27,7 +27,10 @@ watch before taking the next one. Audited like every flag change; "lineage rollb
   public async run(): Promise<FlagChangeOutput> {
     const input = {configFile: this.flags.config}
     const feature = this.args.feature === undefined ? undefined : parseFeature(this.args.feature)
-    const change = rollbackGradual({settings: input, reason: this.flags.reason, dryRun: this.flags['dry-run']}, feature)
+    const change = await rollbackGradual(
+      {settings: input, reason: this.flags.reason, dryRun: this.flags['dry-run']},
+      feature,
+    )
     return finishFlagChange(change, input, this.flags.restart, (l) => {
       this.log(l)
     })

@@ -15,7 +15,7 @@ neo4j-batch, parallel.`
 
   public async run(): Promise<FlagChangeOutput> {
     const input = {configFile: this.flags.config}
-    const change = rollbackRestore({settings: input, reason: this.flags.reason, dryRun: this.flags['dry-run']})
+    const change = await rollbackRestore({settings: input, reason: this.flags.reason, dryRun: this.flags['dry-run']})
     return finishFlagChange(change, input, this.flags.restart, (l) => {
       this.log(l)
     })

@@ -3,7 +3,9 @@
  *
  * Each operation computes the next state from the current one, writes it (with an audit entry) only when
  * something changes, and reports the effective values before and after. Running an operation twice
- * changes nothing the second time. None of them ever asks for confirmation.
+ * changes nothing the second time. None of them ever asks for confirmation. They are async because the
+ * state's lock is waited for without blocking. Throws E_CONFIG for bad settings, E_STATE when the state is
+ * damaged or stays locked.
  */
 import {
   actorFromEnv,
@@ -101,11 +103,11 @@ function valueOf(settings: Settings, key: string): SettingValue | undefined {
 }
 
 /** Apply `edit` to the state under the lock (or, for a dry run, to a copy) and describe the result. */
-function change(
+async function change(
   ctx: FlagOpContext,
   action: string,
   edit: (state: FlagState, entry: (v: SettingValue) => OverrideEntry) => void,
-): {result: Omit<FlagChangeResult, 'effect' | 'next'>; before: FlagState} {
+): Promise<{result: Omit<FlagChangeResult, 'effect' | 'next'>; before: FlagState}> {
   const stateDir = resolveSettings(ctx.settings).stateDir
   const actor = ctx.actor ?? actorFromEnv()
   const at = (ctx.clock ?? (() => new Date()))().toISOString()
@@ -146,7 +148,7 @@ function change(
       before,
     }
   }
-  const out = mutateFlagState(stateDir, {
+  const out = await mutateFlagState(stateDir, {
     action,
     actor,
     reason: ctx.reason,
@@ -197,8 +199,8 @@ function disable(
   }
 }
 
-export function rollbackEmergency(ctx: FlagOpContext): FlagChangeResult {
-  const {result} = change(ctx, 'rollback emergency', (state, entry) => {
+export async function rollbackEmergency(ctx: FlagOpContext): Promise<FlagChangeResult> {
+  const {result} = await change(ctx, 'rollback emergency', (state, entry) => {
     disable(state, FEATURES, 'emergency', entry)
   })
   return {
@@ -211,7 +213,7 @@ export function rollbackEmergency(ctx: FlagOpContext): FlagChangeResult {
 }
 
 /** Disable one feature, or the next one still on in the runbook's order. */
-export function rollbackGradual(ctx: FlagOpContext, feature?: Feature): FlagChangeResult {
+export async function rollbackGradual(ctx: FlagOpContext, feature?: Feature): Promise<FlagChangeResult> {
   const current = effective(ctx.settings, loadFlagState(resolveSettings(ctx.settings).stateDir))
   const target = feature ?? ROLLBACK_ORDER.find((f) => current.features[f])
   if (!target) {
@@ -229,7 +231,7 @@ export function rollbackGradual(ctx: FlagOpContext, feature?: Feature): FlagChan
       next: NEXT_AFTER_ROLLBACK,
     }
   }
-  const {result} = change(ctx, `rollback gradual ${target}`, (state, entry) => {
+  const {result} = await change(ctx, `rollback gradual ${target}`, (state, entry) => {
     disable(state, [target], 'gradual', entry)
   })
   const step = ROLLBACK_ORDER.indexOf(target)
@@ -249,8 +251,8 @@ export function rollbackGradual(ctx: FlagOpContext, feature?: Feature): FlagChan
 }
 
 /** Put back the overrides that were in place before the active rollback began. */
-export function rollbackRestore(ctx: FlagOpContext): FlagChangeResult {
-  const {result, before} = change(ctx, 'rollback restore', (state) => {
+export async function rollbackRestore(ctx: FlagOpContext): Promise<FlagChangeResult> {
+  const {result, before} = await change(ctx, 'rollback restore', (state) => {
     const record = state.rollback
     if (!record) return
     for (const [key, previous] of Object.entries(record.before)) {
@@ -269,10 +271,10 @@ export function rollbackRestore(ctx: FlagOpContext): FlagChangeResult {
 }
 
 /** `flags enable|disable FEATURE`. */
-export function setFeature(ctx: FlagOpContext, feature: Feature, enabled: boolean): FlagChangeResult {
+export async function setFeature(ctx: FlagOpContext, feature: Feature, enabled: boolean): Promise<FlagChangeResult> {
   const key = FEATURE_ENV[feature]
   const current = effective(ctx.settings, loadFlagState(resolveSettings(ctx.settings).stateDir))
-  const {result} = change(ctx, `flags ${enabled ? 'enable' : 'disable'} ${feature}`, (state, entry) => {
+  const {result} = await change(ctx, `flags ${enabled ? 'enable' : 'disable'} ${feature}`, (state, entry) => {
     state.overrides[key] = entry(enabled)
   })
   const effect = enabled ? [`${feature} on.`] : [...FEATURE_NOTES[feature].effect, FEATURE_NOTES[feature].monitor]
@@ -286,8 +288,8 @@ export function setFeature(ctx: FlagOpContext, feature: Feature, enabled: boolea
 }
 
 /** `flags reset`: drop every override (the environment and defaults apply again). */
-export function resetFlags(ctx: FlagOpContext): FlagChangeResult {
-  const {result} = change(ctx, 'flags reset', (state) => {
+export async function resetFlags(ctx: FlagOpContext): Promise<FlagChangeResult> {
+  const {result} = await change(ctx, 'flags reset', (state) => {
     state.overrides = {}
     state.rollback = null
   })

@@ -9,7 +9,7 @@ describe('flags history', () => {
 
   it('prints the audit entries as JSON, newest last', async () => {
     for (const value of [false, true]) {
-      mutateFlagState(tmp.dir, {
+      await mutateFlagState(tmp.dir, {
         action: `flags set ${String(value)}`,
         actor: 'alice',
         reason: 'test',
