@@ -5,7 +5,7 @@
  * Cheap to import (no service, no driver): the command's flag definitions use it.
  */
 import {LineageError} from '../core/errors.js'
-import {FEATURES, type Feature, settingSpec} from '../core/ops/settings.js'
+import {FEATURES, type Feature, type SettingKey, settingSpec} from '../core/ops/settings.js'
 
 export const BENCH_STEPS = ['baseline', 'parse-cache', 'batching', 'neo4j-batch', 'parallel', 'all-on'] as const
 export type BenchStepName = (typeof BENCH_STEPS)[number]
@@ -27,7 +27,7 @@ const ADDED: {name: BenchStepName; feature: Feature; label: string}[] = [
   {name: 'parallel', feature: 'parallel', label: 'parallel'},
 ]
 
-const defaultOf = (key: string): number => settingSpec(key).default as number
+const defaultOf = (key: SettingKey): number => settingSpec(key).default as number
 
 function tuning(c: Pick<StepConfig, 'workers' | 'batchSize' | 'debounceSeconds'>): string {
   const debounce = c.debounceSeconds === 0 ? 'no debounce' : `debounce ${c.debounceSeconds} s`

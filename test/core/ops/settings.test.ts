@@ -4,7 +4,7 @@ import {join} from 'node:path'
 import {expect} from 'chai'
 
 import {LineageError} from '../../../src/core/errors.js'
-import {resolveSettings} from '../../../src/core/ops/settings.js'
+import {resolveSettings, SETTINGS} from '../../../src/core/ops/settings.js'
 import {tmpDir} from '../../helpers/tmp.js'
 
 describe('settings', () => {
@@ -96,6 +96,62 @@ describe('settings', () => {
       ['yes', true],
     ] as const) {
       expect(resolveSettings({env: {FEATURE_METRICS: text}}).features.metrics).to.equal(value)
+    }
+  })
+
+  const configError = (input: Parameters<typeof resolveSettings>[0]): LineageError => {
+    try {
+      resolveSettings(input)
+    } catch (error) {
+      if (error instanceof LineageError) return error
+      throw error
+    }
+    return expect.fail('expected a configuration error')
+  }
+
+  it('says what is wrong with each kind of value, and where it came from', () => {
+    const e = configError({
+      env: {INGEST_WORKERS: '2.5', DEBOUNCE_WINDOW_SECONDS: ' ', LINEAGE_SERVICE_MANAGER: 'nomad'},
+      flags: {METRICS_PORT: 70_000},
+    })
+    expect(e.message.split('\n').slice(1)).to.deep.equal([
+      '  INGEST_WORKERS=2.5 is not a whole number (from env)',
+      '  DEBOUNCE_WINDOW_SECONDS=  is not a number (from env)',
+      '  METRICS_PORT=70000 is above 65535 (from flag)',
+      '  LINEAGE_SERVICE_MANAGER=nomad is not one of none, systemd, compose, kubernetes (from env)',
+    ])
+  })
+
+  it('types each value by its declaration; a misspelt setting name does not compile', () => {
+    const s = resolveSettings({env: {LINEAGE_SERVICE_MANAGER: 'kubernetes', METRICS_PORT: '9100'}, cwd: '/srv'})
+    expect(s.serviceManager.kind).to.equal('kubernetes')
+    expect(s.metrics.port).to.equal(9100)
+    // @ts-expect-error INGEST_WORKER is not a setting: flags are keyed by the declared names only
+    expect(resolveSettings({flags: {INGEST_WORKER: 2}}).workers).to.equal(4)
+    expect(SETTINGS.map((x) => x.key)).to.include.members(['FEATURE_PARALLEL', 'NEO4J_PASSWORD', 'METRICS_PORT'])
+    expect(SETTINGS.find((x) => x.key === 'NEO4J_PASSWORD')?.secret).to.equal(true)
+  })
+
+  it('refuses a config file that is not a JSON object of known settings, naming every unknown one', () => {
+    const tmp = tmpDir()
+    try {
+      const file = join(tmp.dir, 'c.json')
+      const cases: [string, RegExp][] = [
+        ['{"INGEST_WORKERS": 2, "WORKERS": 3, "FEATURE_TURBO": true}', /has unknown settings: WORKERS, FEATURE_TURBO$/],
+        ['[{"INGEST_WORKERS": 2}]', /must hold a JSON object of settings$/],
+        ['"INGEST_WORKERS"', /must hold a JSON object of settings$/],
+        ['{"INGEST_WORKERS": 2,', /is not valid JSON/],
+      ]
+      for (const [text, message] of cases) {
+        writeFileSync(file, text)
+        const e = configError({env: {}, configFile: file})
+        expect([e.code, e.exit]).to.deep.equal(['E_CONFIG', 78])
+        expect(e.message).to.match(message).and.include(file)
+      }
+      writeFileSync(file, '{"INGEST_WORKERS": 0}')
+      expect(configError({env: {}, configFile: file}).message).to.include('INGEST_WORKERS=0 is below 1 (from config)')
+    } finally {
+      tmp.remove()
     }
   })
 })
