@@ -1,8 +1,11 @@
 /**
  * What `flags status` reports: every flag and tuning value with its source, the environment's value and
  * the baseline; the active rollback; and whether a running service has applied the current flag state
- * (asked over its /healthz endpoint, else read from its heartbeat file).
+ * (asked over its /healthz endpoint, whose body is parsed through HealthBodySchema, else read from its
+ * heartbeat file). Throws what loadSettings throws (E_CONFIG, E_STATE); an unreachable service is no error.
  */
+import * as v from 'valibot'
+
 import type {RollbackRecord} from './flag-state.js'
 import {readServiceReport, serviceAlive} from './service-state.js'
 import {loadSettings, SETTINGS, type SettingsInput, type SettingValue, type Source} from './settings.js'
@@ -36,15 +39,17 @@ export interface FlagStatus {
   service: ServiceApplied
 }
 
+/** What is read of a /healthz body (it holds more); anything else at that address is no service of ours. */
+const HealthBodySchema = v.object({appliedRevision: v.number(), pid: v.number()})
+
 async function fetchHealth(
   url: string,
   timeoutMs: number,
-): Promise<{appliedRevision: number; pid: number} | undefined> {
+): Promise<v.InferOutput<typeof HealthBodySchema> | undefined> {
   try {
     const res = await fetch(url, {signal: AbortSignal.timeout(timeoutMs)})
-    const body = (await res.json()) as {appliedRevision?: unknown; pid?: unknown}
-    if (typeof body.appliedRevision !== 'number' || typeof body.pid !== 'number') return undefined
-    return {appliedRevision: body.appliedRevision, pid: body.pid}
+    const parsed = v.safeParse(HealthBodySchema, await res.json())
+    return parsed.success ? parsed.output : undefined
   } catch {
     return undefined
   }

@@ -1,31 +1,43 @@
 /**
  * The running service's own report of itself: `STATE_DIR/service.json`, rewritten about once a second
  * while `watch` runs. Ops commands read it to tell whether a service is alive (heartbeat age), which flag
- * revision it has applied, and where its metrics endpoint listens, even when metrics are off.
+ * revision it has applied, and where its metrics endpoint listens, even when metrics are off. The file is
+ * parsed through ServiceReportSchema: a report that is missing, unreadable or not of that shape is no report
+ * (no service). Throws nothing but the file system's errors when writing.
  */
 import {readFileSync, rmSync} from 'node:fs'
 import {join} from 'node:path'
 
-import {writeFileAtomic} from '../util/fs.js'
-import type {Feature} from './settings.js'
+import * as v from 'valibot'
 
-export interface ServiceReport {
-  pid: number
-  host: string
-  startedAt: string
-  heartbeatAt: string
-  status: 'starting' | 'ok' | 'degraded' | 'stopping'
-  appliedRevision: number
-  features: Record<Feature, boolean>
-  workers: number
-  metricsUrl: string | null
-  rawDir: string
-  outDir: string
-  graph: 'on' | 'off'
-  problems: string[]
-  queueSize: number
-  filesProcessed: number
-}
+import {writeFileAtomic} from '../util/fs.js'
+import {processAlive} from '../util/process.js'
+import {parseJson} from '../util/schema.js'
+import {type Feature, FEATURES} from './settings.js'
+
+const featureFlags = Object.fromEntries(FEATURES.map((f) => [f, v.boolean()])) as Record<
+  Feature,
+  v.BooleanSchema<undefined>
+>
+
+export const ServiceReportSchema = v.object({
+  pid: v.pipe(v.number(), v.integer()),
+  host: v.string(),
+  startedAt: v.string(),
+  heartbeatAt: v.string(),
+  status: v.picklist(['starting', 'ok', 'degraded', 'stopping']),
+  appliedRevision: v.number(),
+  features: v.object(featureFlags),
+  workers: v.number(),
+  metricsUrl: v.nullable(v.string()),
+  rawDir: v.string(),
+  outDir: v.string(),
+  graph: v.picklist(['on', 'off']),
+  problems: v.array(v.string()),
+  queueSize: v.number(),
+  filesProcessed: v.number(),
+})
+export type ServiceReport = v.InferOutput<typeof ServiceReportSchema>
 
 /** A heartbeat older than this means the service is gone (killed without cleaning up). */
 export const HEARTBEAT_STALE_MS = 5000
@@ -44,28 +56,22 @@ export function removeServiceReport(stateDir: string, pid: number): void {
 }
 
 export function readServiceReport(stateDir: string): ServiceReport | undefined {
+  let text: string
   try {
-    const parsed = JSON.parse(readFileSync(serviceFile(stateDir), 'utf8')) as unknown
-    if (typeof parsed !== 'object' || parsed === null) return undefined
-    const r = parsed as Partial<ServiceReport>
-    if (typeof r.pid !== 'number' || typeof r.heartbeatAt !== 'string') return undefined
-    return parsed as ServiceReport
+    text = readFileSync(serviceFile(stateDir), 'utf8')
   } catch {
     return undefined
   }
+  const json = parseJson(text)
+  const parsed = json.ok ? v.safeParse(ServiceReportSchema, json.value) : undefined
+  return parsed?.success ? parsed.output : undefined
 }
 
 /** Alive: a fresh heartbeat from a process that still exists (same host). */
 export function serviceAlive(report: ServiceReport | undefined, now = Date.now()): boolean {
   if (!report) return false
   if (now - Date.parse(report.heartbeatAt) > HEARTBEAT_STALE_MS) return false
-  try {
-    process.kill(report.pid, 0)
-    return true
-  } catch (error) {
-    // EPERM: it exists but belongs to another user.
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
-  }
+  return processAlive(report.pid)
 }
 
 export interface ApplyStatus {
