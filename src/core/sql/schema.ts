@@ -2,31 +2,35 @@
  * The schema catalogue: table name -> its columns, from a `--schema` JSON file and from the CREATE TABLE
  * statements the extractor has seen. Column lineage uses it to expand `SELECT *` and to tie unqualified
  * columns over joins to their table; what it does not know stays unresolved rather than guessed.
- * `parseSchemaCatalogue` validates untrusted JSON and throws a configuration error (exit 78) naming the
- * first bad entry.
+ * `parseSchemaCatalogue` validates untrusted JSON through SchemaCatalogueSchema and throws a configuration
+ * error (E_CONFIG, exit 78) naming the first bad entry.
  */
-import {LineageError} from '../errors.js'
+import * as v from 'valibot'
 
-export type SchemaCatalogue = Record<string, string[]>
+import {LineageError} from '../errors.js'
+import {issueKeys, jsonObject} from '../util/schema.js'
+
+const name = v.pipe(v.string(), v.trim(), v.nonEmpty(), v.toLowerCase())
+
+/** `{"db.table": ["col", ...]}`: names trimmed and lower-cased, none empty. */
+export const SchemaCatalogueSchema = jsonObject(v.record(name, v.array(name)), 'not an object')
+export type SchemaCatalogue = v.InferOutput<typeof SchemaCatalogueSchema>
 
 /** Validate a parsed `--schema` file: `{"db.table": ["col", ...]}`; names are lower-cased. */
 export function parseSchemaCatalogue(json: unknown): SchemaCatalogue {
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+  const parsed = v.safeParse(SchemaCatalogueSchema, json)
+  if (parsed.success) return parsed.output
+  const [issue] = parsed.issues
+  const [table] = issueKeys(issue)
+  if (table === undefined) {
     throw new LineageError(
       'E_CONFIG',
       'schema catalogue must be a JSON object mapping table names to arrays of column names',
       'Example: {"sales.orders": ["order_id", "customer_id", "amount"]}',
     )
   }
-  const out: SchemaCatalogue = {}
-  for (const [table, cols] of Object.entries(json as Record<string, unknown>)) {
-    if (!table.trim()) throw new LineageError('E_CONFIG', 'schema catalogue has an empty table name')
-    if (!Array.isArray(cols) || !cols.every((c): c is string => typeof c === 'string' && c.trim() !== '')) {
-      throw new LineageError('E_CONFIG', `schema catalogue entry "${table}" must be an array of non-empty column names`)
-    }
-    out[table.trim().toLowerCase()] = cols.map((c) => c.trim().toLowerCase())
-  }
-  return out
+  if (issue.path?.[0]?.origin === 'key') throw new LineageError('E_CONFIG', 'schema catalogue has an empty table name')
+  throw new LineageError('E_CONFIG', `schema catalogue entry "${table}" must be an array of non-empty column names`)
 }
 
 /** Case-insensitive lookups with a fallback from `orders` to a unique `sales.orders`. */
