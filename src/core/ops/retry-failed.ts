@@ -1,5 +1,6 @@
 /**
- * Replay of the failed-ingestion file (`lineage retry-failed`). In file order, chunk by chunk:
+ * Replay of the failed-ingestion file (`lineage retry-failed`); replay-plan.ts decides each entry,
+ * replay-file.ts rewrites the file. In file order, chunk by chunk:
  * - skip what is already in the graph: an upsert whose SqlFile carries the same contentHash, an op superseded
  *   by a newer write of its path (a later op in the file, a SqlFile ingested after it, or a "superseded"
  *   marker the service wrote after a newer write of the path landed), a retraction whose file is gone;
@@ -22,13 +23,14 @@ import {
   parseLines,
   preparedFromEntry,
   readFailures,
-  replaceFile,
   withFileLock,
 } from '../ingest/dead-letter.js'
-import {errorMessage, LineageError} from '../errors.js'
+import {errorMessage} from '../errors.js'
 import {loadFlagState, overrideValues} from './flag-state.js'
 import type {FileRows, PreparedOp} from '../graph/model.js'
 import {acquireLock} from '../util/lock.js'
+import {dropMarkers, type EntrySlot, rewriteFile, type Slot} from './replay-file.js'
+import {classify, type Decision, type Known, markedByPath, ms, newestByPath, type SkipReason} from './replay-plan.js'
 import type {FileState, PreparedResult} from '../graph/writer.js'
 import type {Logger} from '../logger.js'
 import {resolveSettings, type Settings} from './settings.js'
@@ -54,7 +56,7 @@ export interface RetryFailedOptions {
   rewriteIntervalMs?: number
 }
 
-export type SkipReason = 'sameContent' | 'superseded' | 'gone'
+export type {SkipReason} from './replay-plan.js'
 
 export interface RetryFailedResult {
   file: string
@@ -78,17 +80,6 @@ export interface RetryFailedResult {
   fileState: 'absent' | 'removed' | 'rewritten' | 'unchanged'
   errors: string[]
 }
-
-type SlotState = 'pending' | 'done' | 'failed' | 'invalid' | 'appended' | 'marker'
-interface Slot {
-  /** The line without its newline; for 'appended', the bytes as they were appended. */
-  raw: Buffer
-  entry?: DeadLetterEntry
-  /** For a marker: its path and time (ms). */
-  marker?: {path: string; at: number}
-  state: SlotState
-}
-type EntrySlot = Slot & {entry: DeadLetterEntry}
 
 /**
  * Settings as a running service sees them, operator overrides included (a rollback that turned neo4j-batch
@@ -141,22 +132,6 @@ async function dryRun(writer: ReplayWriter, lines: ParsedLines, result: RetryFai
   return finish(result, all.length + result.invalid + lines.markers.length, 'unchanged')
 }
 
-/** Rewrite a file that holds no entries without its markers (left as it is when it changed meanwhile). */
-async function dropMarkers(file: string, read: ParsedLines): Promise<RetryFailedResult['fileState']> {
-  const keep = read.invalid.map((i) => Buffer.concat([i.raw, NEWLINE]))
-  const drop = new Set(read.markers.map((m) => m.line))
-  return withFileLock(file, () => {
-    const current = parseLines(readFailures(file).content)
-    const same =
-      current.entries.length === 0 &&
-      current.invalid.length === read.invalid.length &&
-      current.markers.every((m) => drop.has(m.line))
-    if (!same) return 'unchanged'
-    replaceFile(file, Buffer.concat(keep))
-    return keep.length === 0 ? 'removed' : 'rewritten'
-  })
-}
-
 async function replay(
   writer: ReplayWriter,
   options: RetryFailedOptions,
@@ -184,7 +159,9 @@ async function replay(
 
   let lastRewrite = Date.now()
   const rewrite = async (): Promise<void> => {
-    known = await rewriteFile(options.file, known, slots, result)
+    const rewritten = await rewriteFile(options.file, known, slots)
+    known = rewritten.content
+    result.appended += rewritten.appendedLines
     lastRewrite = Date.now()
   }
   for (let i = 0; i < pending.length; i += options.batchSize) {
@@ -257,21 +234,6 @@ async function replayChunk(
   return unavailable
 }
 
-type Decision = 'replay' | SkipReason
-
-type Newest = Map<string, DeadLetterEntry>
-/** What decides an entry besides the graph: the newest entry of each path, the newest marker of each path (ms). */
-interface Known {
-  newest: Newest
-  marked: Map<string, number>
-}
-
-function markedByPath(markers: ParsedLines['markers']): Map<string, number> {
-  const marked = new Map<string, number>()
-  for (const {marker} of markers) marked.set(marker.path, Math.max(marked.get(marker.path) ?? 0, ms(marker.opTime)))
-  return marked
-}
-
 /** A marker stays while an entry of its path older than it is still in the file. */
 function retireMarkers(slots: Slot[]): void {
   const left = slots.filter((s) => s.entry !== undefined && s.state !== 'done')
@@ -282,68 +244,6 @@ function retireMarkers(slots: Slot[]): void {
   }
 }
 
-/** Within the file, the newest op of a path wins (ties: the later line); the others are superseded. */
-function newestByPath(entries: DeadLetterEntry[]): Newest {
-  const newest: Newest = new Map()
-  for (const e of entries) {
-    const seen = newest.get(e.path)
-    if (!seen || ms(e.opTime) >= ms(seen.opTime)) newest.set(e.path, e)
-  }
-  return newest
-}
-
-/** Decide each entry: replay, or skip and why. */
-async function classify(
-  writer: ReplayWriter,
-  entries: DeadLetterEntry[],
-  {newest, marked}: Known,
-): Promise<Map<DeadLetterEntry, Decision>> {
-  const plan = new Map<DeadLetterEntry, Decision>()
-  const states = await writer.fileStates([...new Set(entries.map((e) => e.path))])
-  for (const e of entries) {
-    const state = states.get(e.path)
-    const newerInGraph = state?.ingestedAt != null && ms(state.ingestedAt) > ms(e.opTime)
-    const newerMarked = ms(e.opTime) < (marked.get(e.path) ?? 0)
-    let decision: Decision = 'replay'
-    if (newest.get(e.path) !== e || newerInGraph || newerMarked) decision = 'superseded'
-    else if (e.op === 'upsert' && state?.exists === true && state.contentHash === e.contentHash)
-      decision = 'sameContent'
-    else if (e.op === 'retract' && state?.exists !== true && (state?.statements ?? 0) === 0) decision = 'gone'
-    plan.set(e, decision)
-  }
-  return plan
-}
-
-/**
- * Write the slots not yet done, then whatever was appended since `known` (kept as it is, and from now on
- * part of the slots); returns the new content.
- */
-async function rewriteFile(file: string, known: Buffer, slots: Slot[], result: RetryFailedResult): Promise<Buffer> {
-  return withFileLock(file, () => {
-    const current = readFailures(file).content
-    if (current.length < known.length || !current.subarray(0, known.length).equals(known)) {
-      throw new LineageError(
-        'E_INTERNAL',
-        `${file} was changed by something other than an append during the replay; left as it is`,
-        'Run "lineage retry-failed" again: entries already in the graph are skipped.',
-      )
-    }
-    const appended = current.subarray(known.length)
-    if (appended.length > 0) {
-      slots.push({raw: Buffer.from(appended), state: 'appended'})
-      result.appended += countLines(appended)
-    }
-    const parts = slots
-      .filter((s) => s.state !== 'done')
-      .map((s) => (s.state === 'appended' ? s.raw : Buffer.concat([s.raw, NEWLINE])))
-    const next = Buffer.concat(parts)
-    replaceFile(file, next)
-    return next
-  })
-}
-
-const NEWLINE = Buffer.from('\n')
-
 function collectKeys(rows: FileRows, into: {tables: Set<string>; columns: Set<string>}): void {
   for (const t of rows.tables) into.tables.add(t.key)
   for (const c of rows.columns) into.columns.add(c.key)
@@ -352,18 +252,6 @@ function collectKeys(rows: FileRows, into: {tables: Set<string>; columns: Set<st
 function countSkip(result: RetryFailedResult, reason: SkipReason): void {
   result.skipped++
   result.skippedBy[reason]++
-}
-
-function countLines(buf: Buffer): number {
-  return buf
-    .toString('utf8')
-    .split('\n')
-    .filter((l) => l.trim() !== '').length
-}
-
-const ms = (iso: string): number => {
-  const t = Date.parse(iso)
-  return Number.isNaN(t) ? 0 : t
 }
 
 function fileExists(file: string): boolean {
