@@ -12,7 +12,9 @@
  * code, line, reason, error) is among them, so a new secret field must use one of these names. The same
  * paths drive the stream line (@pinojs/redact, pino's own redactor) and the file (pino's `redact`).
  */
-import redactor from '@pinojs/redact'
+import {createRequire} from 'node:module'
+
+import type redactor from '@pinojs/redact'
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const
 export type LogLevel = (typeof LOG_LEVELS)[number]
@@ -70,10 +72,15 @@ export interface LogSink {
   close(): Promise<void>
 }
 
-const redactToText = redactor({paths: [...REDACT_PATHS], censor: CENSOR, serialize: formatFields, strict: false})
+let redactToText: ReturnType<typeof redactor> | undefined
 
 /** The fields of a readable line, secrets censored: `key=value key2={"json":1}`. */
 function readableFields(fields: LogFields): string {
+  // Loaded on the first line with fields, not at import: most commands never log one (start-up time).
+  if (!redactToText) {
+    const load = createRequire(import.meta.url)('@pinojs/redact') as typeof redactor
+    redactToText = load({paths: [...REDACT_PATHS], censor: CENSOR, serialize: formatFields, strict: false})
+  }
   return redactToText(fields) as string
 }
 
