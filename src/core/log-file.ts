@@ -30,28 +30,71 @@ export interface LogFileOptions {
 interface Open {
   dest: Destination
   log: Pino
+  /** The file descriptor is open ('ready' was seen). */
+  opened: boolean
   failed: boolean
 }
 
 export function openLogFile(file: string, options: LogFileOptions): LogSink {
-  const clock = options.clock ?? (() => new Date())
-  let current = open()
-  let closed = false
+  return new LogFile(file, options)
+}
 
-  function open(): Open | undefined {
+class LogFile implements LogSink {
+  private current: Open | undefined
+  private closed = false
+
+  constructor(
+    private readonly file: string,
+    private readonly options: LogFileOptions,
+  ) {
+    this.current = this.open()
+  }
+
+  write(level: LogLevel, message: string, fields: LogFields | undefined): void {
+    if (this.closed || !this.current || this.current.failed) return
+    this.current.log[level](fields ?? {}, message)
+  }
+
+  reopen(): void {
+    if (this.closed) return
+    const {current} = this
+    if (!current || current.failed) {
+      this.current = this.open()
+      return
+    }
+    try {
+      current.dest.reopen()
+    } catch (error) {
+      this.fail(current, errorMessage(error))
+    }
+  }
+
+  close(): Promise<void> {
+    if (this.closed) return Promise.resolve()
+    this.closed = true
+    const {current} = this
+    if (!current || current.failed) return Promise.resolve()
+    return new Promise<void>((resolve) => {
+      current.dest.once('close', resolve).once('error', resolve)
+      current.dest.end()
+    })
+  }
+
+  private open(): Open | undefined {
     // Tried synchronously first: a destination whose asynchronous open fails is left registered with
     // pino's exit hook, which then throws at exit ("sonic boom is not ready yet").
     try {
-      mkdirSync(dirname(file), {recursive: true})
-      closeSync(openSync(file, 'a'))
+      mkdirSync(dirname(this.file), {recursive: true})
+      closeSync(openSync(this.file, 'a'))
     } catch (error) {
-      options.onError(errorMessage(error))
+      this.options.onError(errorMessage(error))
       return undefined
     }
-    const dest = pino.destination({dest: file, sync: false, mkdir: true})
+    const dest = pino.destination({dest: this.file, sync: false, mkdir: true})
+    const clock = this.options.clock ?? (() => new Date())
     const log = pino(
       {
-        level: options.level,
+        level: this.options.level,
         base: null,
         timestamp: () => `,"time":"${clock().toISOString()}"`,
         formatters: {level: (label) => ({level: label})},
@@ -59,49 +102,22 @@ export function openLogFile(file: string, options: LogFileOptions): LogSink {
       },
       dest,
     )
-    const state: Open = {dest, log, failed: false}
-    let opened = false
+    const state: Open = {dest, log, opened: false, failed: false}
     dest.once('ready', () => {
-      opened = true
+      state.opened = true
     })
     dest.on('error', (error: Error) => {
-      if (state.failed) return
-      state.failed = true
-      // Stop writing to it; its buffered lines are lost with the file. destroy() waits for an fd that
-      // never opened, so only a destination that has one is destroyed.
-      if (opened) dest.destroy()
-      options.onError(error.message)
+      this.fail(state, error.message)
     })
     return state
   }
 
-  return {
-    write(level, message, fields: LogFields | undefined) {
-      if (closed || !current || current.failed) return
-      current.log[level](fields ?? {}, message)
-    },
-    reopen() {
-      if (closed) return
-      if (current && !current.failed) {
-        current.dest.reopen()
-        return
-      }
-      current = open()
-    },
-    close() {
-      if (closed) return Promise.resolve()
-      closed = true
-      if (!current || current.failed) return Promise.resolve()
-      const {dest} = current
-      return new Promise<void>((resolve) => {
-        dest.once('close', () => {
-          resolve()
-        })
-        dest.once('error', () => {
-          resolve()
-        })
-        dest.end()
-      })
-    },
+  /** Stop writing to a destination that failed; its buffered lines are lost with the file. */
+  private fail(state: Open, reason: string): void {
+    if (state.failed) return
+    state.failed = true
+    // destroy() waits for an fd that never opened, so only a destination that has one is destroyed.
+    if (state.opened) state.dest.destroy()
+    this.options.onError(reason)
   }
 }
