@@ -12,7 +12,7 @@ OUT/<path>.lineage.json and, when NEO4J_URI is set, the lineage graph to Neo4j. 
 that changed or appeared while it was down are ingested, files that vanished are retracted. Feature flags \
 (FEATURE_*) and operator overrides ("lineage rollback", "lineage flags") apply while it runs, within about a \
 second. Metrics and /healthz are served on METRICS_PORT. SIGTERM or SIGINT stops it cleanly after the batch in \
-flight; a second signal exits at once.`
+flight; a second signal exits at once. SIGHUP reopens the log file (LINEAGE_LOG_FILE) after logrotate moved it.`
 
   static override examples = [
     {
@@ -84,6 +84,10 @@ flight; a second signal exits at once.`
       this.note(`${signal} received: finishing the batch in flight (send it again to exit at once)`)
       void service.stop()
     }
+    // logrotate's postrotate sends SIGHUP once it has moved the log away: write on at the configured path.
+    const onHangup = (): void => {
+      service.reopenLog()
+    }
     this.defer(async () => {
       try {
         await service.stop()
@@ -92,10 +96,12 @@ flight; a second signal exits at once.`
         // death by the default action halfway through closing.
         process.off('SIGTERM', onSignal)
         process.off('SIGINT', onSignal)
+        process.off('SIGHUP', onHangup)
       }
     })
     process.on('SIGTERM', onSignal)
     process.on('SIGINT', onSignal)
+    process.on('SIGHUP', onHangup)
     const progress =
       flags.once && process.stderr.isTTY
         ? setInterval(() => {

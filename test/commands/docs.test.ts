@@ -1,4 +1,4 @@
-import {readdirSync, readFileSync} from 'node:fs'
+import {existsSync, readdirSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
 
 import {Config} from '@oclif/core'
@@ -9,7 +9,7 @@ import {EXIT_CODE_TABLE} from '../../src/core/exit-codes.js'
 const root = process.cwd()
 const manDir = join(root, 'man', 'man1')
 
-describe('man pages and help (generated from the commands)', () => {
+describe('man pages, command reference and help (generated from the commands)', () => {
   let config: Config
   before(async () => {
     config = await Config.load(root)
@@ -30,6 +30,25 @@ describe('man pages and help (generated from the commands)', () => {
       for (const {code} of EXIT_CODE_TABLE) expect(roff, `${page} exit code ${code}`).to.include(`\\fB${code}\\fP`)
     }
     expect(pages).to.include('lineage.1')
+  })
+
+  it('docs/commands has a page per topic with every command and its flags, and README links each page', () => {
+    const readme = readFileSync(join(root, 'README.md'), 'utf8')
+    const ours = config.commands.filter((c) => !c.hidden && c.pluginName === config.name)
+    for (const cmd of ours) {
+      const topic = cmd.id.split(':')[0]!
+      const file = join(root, 'docs', 'commands', `${topic}.md`)
+      expect(existsSync(file), `docs/commands/${topic}.md`).to.equal(true)
+      const page = readFileSync(file, 'utf8')
+      const section = page.split(`## \`lineage ${cmd.id.split(':').join(' ')}`)[1]?.split('\n## ')[0]
+      expect(section, `${cmd.id} in docs/commands/${topic}.md`).to.be.a('string')
+      for (const [name, flag] of Object.entries(cmd.flags)) {
+        if (!flag.hidden) expect(section, `${cmd.id} --${name}`).to.include(`--${name}`)
+      }
+      expect(readme, `README links docs/commands/${topic}.md`).to.include(`](docs/commands/${topic}.md)`)
+    }
+    // The reference lives in docs/commands and the man pages, no longer in the README.
+    expect(readme).not.to.match(/^## `lineage /m)
   })
 
   it('every command supports --json and documents each flag', () => {

@@ -21,7 +21,7 @@ import {type FlagState, loadFlagState, overrideValues, stateFile} from '../ops/f
 import type {GraphWriter} from '../graph/writer.js'
 import {Ingestor, type IngestConfig, type IngestStats} from './ingestor.js'
 import {Ledger} from './ledger.js'
-import {createLogger, type Logger, type LogLevel} from '../logger.js'
+import {type LogLevel, openLogger, type ServiceLogger} from '../logger.js'
 import {type Health, Metrics} from './metrics.js'
 import {ParseCache} from '../cache/parse-cache.js'
 import {removeServiceReport, type ServiceReport, writeServiceReport} from '../ops/service-state.js'
@@ -66,6 +66,8 @@ export interface ServiceHandle {
   readonly done: Promise<RunSummary>
   /** Events waiting plus parses in flight. */
   queueSize(): number
+  /** Reopen the log file at its path (SIGHUP after logrotate moved it). */
+  reopenLog(): void
   stop(): Promise<RunSummary>
 }
 
@@ -95,11 +97,6 @@ export async function startService(options: ServiceOptions): Promise<ServiceHand
   // The state file's stamp is taken before it is read, so a change made while starting is applied, not missed.
   const stamp = fileStamp(stateFile(resolveSettings(options.settings).stateDir))
   const {settings, state} = loadSettings(options.settings)
-  const logger = createLogger({
-    level: options.logLevel,
-    file: settings.logFile,
-    ...(options.stream ? {stream: options.stream} : {}),
-  })
   if (!existsSync(settings.rawDir) || !statSync(settings.rawDir).isDirectory()) {
     throw new LineageError(
       'E_CONFIG',
@@ -108,7 +105,17 @@ export async function startService(options: ServiceOptions): Promise<ServiceHand
     )
   }
   mkdirSync(settings.outDir, {recursive: true})
-  return new Service(options, settings, state, logger, stamp).start()
+  const logger = await openLogger({
+    level: options.logLevel,
+    file: settings.logFile,
+    ...(options.stream ? {stream: options.stream} : {}),
+  })
+  try {
+    return await new Service(options, settings, state, logger, stamp).start()
+  } catch (error) {
+    await logger.close() // what the failed start logged stays in the file
+    throw error
+  }
 }
 
 class Service implements ServiceHandle {
@@ -139,7 +146,7 @@ class Service implements ServiceHandle {
     private readonly options: ServiceOptions,
     public settings: Settings,
     private state: FlagState,
-    private readonly logger: Logger,
+    private readonly logger: ServiceLogger,
     private stateStamp: string,
   ) {
     this.ledger = Ledger.open(join(settings.stateDir, 'ledger.sqlite'), logger)
@@ -294,6 +301,10 @@ class Service implements ServiceHandle {
 
   queueSize(): number {
     return this.batcher.size + (this.pool?.pending ?? 0)
+  }
+
+  reopenLog(): void {
+    this.logger.reopen()
   }
 
   private mainCache(): ParseCache | undefined {
@@ -482,6 +493,7 @@ class Service implements ServiceHandle {
       await this.metrics?.close()
       this.ledger.close()
       removeServiceReport(this.settings.stateDir, process.pid)
+      await this.logger.close()
       const st = this.stats
       return {
         files: st.files,
