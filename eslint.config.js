@@ -34,8 +34,8 @@ export default tseslint.config(
     rules: {'@typescript-eslint/require-await': 'off'},
   },
   {
-    // Commands and their human output use the core only through its public surface.
-    files: ['src/commands/**/*.ts', 'src/ui/**/*.ts', 'src/hooks/**/*.ts', 'src/base-command.ts'],
+    // Commands, their human output and the bench use the core only through its public surface.
+    files: ['src/commands/**/*.ts', 'src/ui/**/*.ts', 'src/hooks/**/*.ts', 'src/bench/**/*.ts', 'src/base-command.ts'],
     rules: {
       'no-restricted-imports': [
         'error',

@@ -2,9 +2,10 @@
  * `lineage bench`: the real pipeline, in process and end to end, once per configuration (bench-steps.ts), on
  * the same workload (bench-workload.ts), each from an empty cache, ledger and state folder and an empty graph.
  *
- * A step starts the service in watch mode (startService) on an empty watched folder, copies the corpus in so
- * that chokidar's events drive it, waits until every file has settled (its ledger row shows its final
- * content, which the ledger only gets after the graph write landed), then plays the burst and waits again.
+ * A step starts the service in watch mode (startService, the core's public surface) on an empty watched folder,
+ * copies the corpus in so that chokidar's events drive it, waits until every file has settled (the service
+ * reported its ledger row with its final content, which it writes only after the graph write landed), then
+ * plays the burst and waits again.
  * The clock runs from the first file written to the end of the last batch, per phase. Then its graph and its
  * output folder are compared with the baseline's: a faster wrong answer fails.
  *
@@ -34,20 +35,21 @@ import {
   playBurst,
   writeFiles,
 } from './workload.js'
-import {countFailures} from '../core/ingest/dead-letter.js'
-import {errorMessage, LineageError} from '../core/errors.js'
-import {safeUri} from '../core/graph/writer.js'
-import {Ledger} from '../core/ingest/ledger.js'
-import {type Logger, silentLogger} from '../core/logger.js'
-import {startService} from '../core/ingest/service.js'
 import {
+  countFailures,
+  errorMessage,
   FEATURE_ENV,
   FEATURES,
+  LineageError,
+  type Logger,
   resolveSettings,
+  safeUri,
   type Settings,
   type SettingsInput,
   type SettingValue,
-} from '../core/ops/settings.js'
+  startService,
+} from '../core/index.js'
+import {BenchObserver} from './observer.js'
 
 export interface BenchOptions {
   /** A folder of SQL files, or the generated corpus. */
@@ -279,7 +281,9 @@ export async function runStep(
   const raw = flags.LINEAGE_RAW_DIR as string
   mkdirSync(raw, {recursive: true})
   const settleMs = options.settleMs ?? BENCH_SETTLE_MS
+  const seen = new BenchObserver()
   const service = await startService({
+    observer: seen.observer,
     settings: {...options.settings, flags: {...options.settings.flags, ...flags}},
     once: false,
     poll: false,
@@ -287,8 +291,7 @@ export async function runStep(
     reingest: false,
     logLevel: 'warn',
   })
-  const ledger = Ledger.open(join(flags.LINEAGE_STATE_DIR as string, 'ledger.sqlite'), silentLogger)
-  const watch = new Settler(service, ledger, config.name, options, settleMs)
+  const watch = new Settler(service, seen, config.name, options, settleMs)
   try {
     const neoBefore = (await graph?.serverCpuSeconds()) ?? null
     const cpuBefore = process.cpuUsage()
@@ -315,6 +318,9 @@ export async function runStep(
         neo4jCpuSeconds: neoBefore !== null && neoAfter !== null ? neoAfter - neoBefore : null,
         peakRssBytes: watch.peakRss,
         stats,
+        latenciesMs: seen.latenciesMs,
+        parsedInPool: seen.parsedInPool,
+        parsedInline: seen.parsedInline,
       },
       graph: await graph?.digest(),
       output: digestOutput(flags.LINEAGE_OUT_DIR as string),
@@ -323,6 +329,5 @@ export async function runStep(
     }
   } finally {
     await service.stop()
-    ledger.close()
   }
 }

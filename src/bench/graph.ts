@@ -9,21 +9,19 @@
  * - `digestOutput`: the same for the output folder, one hash per `.lineage.json` without its `ingestedAt`.
  * - `compareGraphs`, `compareOutputs`: the differences, as sentences that say where.
  *
- * `BenchGraph.open` throws what GraphWriter.connect throws (E_NEO4J_UNAVAILABLE 69, E_CONFIG 78); neo4j-driver
+ * `BenchGraph.open` throws what openGraphWriter throws (E_NEO4J_UNAVAILABLE 69, E_CONFIG 78); neo4j-driver
  * loads there, lazily.
  */
 /* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment --
    neo4j-driver declares its option bags (Config, SessionConfig, QueryConfig) as classes, yet documents and
    accepts plain objects for them. */
 import {createHash} from 'node:crypto'
-import {readFileSync} from 'node:fs'
+import {readdirSync, readFileSync} from 'node:fs'
+import {join} from 'node:path'
 
 import type {Driver} from 'neo4j-driver'
 
-import {errorMessage} from '../core/errors.js'
-import {listFiles} from '../core/util/fs.js'
-import {GraphWriter, type Neo4jConnection} from '../core/graph/writer.js'
-import type {Logger} from '../core/logger.js'
+import {errorMessage, type Logger, type Neo4jConnection, openGraphWriter} from '../core/index.js'
 
 const MASK = (1n << 128n) - 1n
 
@@ -88,9 +86,9 @@ export class BenchGraph {
     readonly uri: string,
   ) {}
 
-  /** Connect (GraphWriter.connect checks reachability and credentials, and creates the constraints). */
+  /** Connect (openGraphWriter checks reachability and credentials, and creates the constraints). */
   static async open(conn: Neo4jConnection, logger: Logger): Promise<BenchGraph> {
-    const writer = await GraphWriter.connect(conn, {logger})
+    const writer = await openGraphWriter(conn, {logger})
     await writer.close()
     const neo4j = (await import('neo4j-driver')).default
     const auth = conn.password === '' ? {scheme: 'none', credentials: ''} : neo4j.auth.basic(conn.user, conn.password)
@@ -191,8 +189,8 @@ export class BenchGraph {
 /** One hash per `<path>.lineage.json` under `outDir`, keyed by the SQL file's path, `ingestedAt` left out. */
 export function digestOutput(outDir: string): Digest {
   const d = emptyDigest()
-  for (const {abs, rel} of listFiles(outDir)) {
-    if (!rel.endsWith('.lineage.json')) continue
+  for (const rel of listOutputs(outDir)) {
+    const abs = join(outDir, rel)
     let canonical: string
     try {
       canonical = canonicalJson(JSON.parse(readFileSync(abs, 'utf8')), VOLATILE)
@@ -202,6 +200,15 @@ export function digestOutput(outDir: string): Digest {
     add(d, 'output files', rel.slice(0, -'.lineage.json'.length), canonical)
   }
   return d
+}
+
+/** The lineage files below `outDir`, relative to it (none when it does not exist). */
+function listOutputs(outDir: string): string[] {
+  try {
+    return readdirSync(outDir, {recursive: true, encoding: 'utf8'}).filter((rel) => rel.endsWith('.lineage.json'))
+  } catch {
+    return []
+  }
 }
 
 const fmt = (n: number): string => n.toLocaleString('en-US')

@@ -3,9 +3,7 @@
  * and the arithmetic that turns a step's raw measurements into them. Pure; no I/O.
  */
 import type {ExpectedFile} from './workload.js'
-import type {IngestStats} from '../core/ingest/ingestor.js'
-import type {LedgerRow} from '../core/ingest/ledger.js'
-import type {Feature} from '../core/ops/settings.js'
+import type {Feature, IngestStats, LedgerRow} from '../core/index.js'
 
 export interface BenchStep {
   name: string
@@ -94,6 +92,10 @@ export interface StepMeasure {
   neo4jCpuSeconds: number | null
   peakRssBytes: number
   stats: IngestStats
+  /** Per file, from its event to its ledger row (ms). */
+  latenciesMs: readonly number[]
+  parsedInPool: number
+  parsedInline: number
 }
 
 /** Nearest-rank percentile (p in 0..100); 0 for no values. */
@@ -146,8 +148,8 @@ export function summarizeStep(
   return {
     name: step.name,
     filesPerMinute: round(m.seconds > 0 ? fileChanges / (m.seconds / 60) : 0, 1),
-    p50Ms: Math.round(percentile(s.latenciesMs, 50)),
-    p95Ms: Math.round(percentile(s.latenciesMs, 95)),
+    p50Ms: Math.round(percentile(m.latenciesMs, 50)),
+    p95Ms: Math.round(percentile(m.latenciesMs, 95)),
     cpuSeconds: round(m.cpuSeconds, 2),
     peakRssMb: round(m.peakRssBytes / (1024 * 1024), 1),
     cacheHitRate: step.features['parse-cache'] ? round(lookups > 0 ? s.cacheHits / lookups : 0, 3) : null,
@@ -168,8 +170,8 @@ export function summarizeStep(
     parseFailures: s.failed,
     graphFailures: s.graphFailures,
     batches: s.batches,
-    parsedInPool: s.parsedInPool,
-    parsedInline: s.parsedInline,
+    parsedInPool: m.parsedInPool,
+    parsedInline: m.parsedInline,
     matchesBaseline: baselineSeconds === undefined ? null : true,
     differences: [],
   }

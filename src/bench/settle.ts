@@ -9,9 +9,8 @@ import {freemem} from 'node:os'
 import type {BenchOptions} from './bench.js'
 import {unsettled} from './report.js'
 import type {ExpectedFile} from './workload.js'
-import {LineageError} from '../core/errors.js'
-import type {Ledger} from '../core/ingest/ledger.js'
-import type {ServiceHandle} from '../core/ingest/service.js'
+import {LineageError, type ServiceHandle} from '../core/index.js'
+import type {BenchObserver} from './observer.js'
 
 const POLL_MS = 100
 const PROGRESS_MS = 30_000
@@ -22,7 +21,7 @@ export class Settler {
 
   constructor(
     private readonly service: ServiceHandle,
-    private readonly ledger: Ledger,
+    private readonly seen: BenchObserver,
     private readonly step: string,
     private readonly options: BenchOptions,
     private readonly settleMs: number,
@@ -60,7 +59,7 @@ export class Settler {
       if (busy || st.batches !== checkedBatches) lastActivity = now
       if (!busy && st.batches !== checkedBatches) {
         checkedBatches = st.batches
-        pendingPaths = unsettled(expected, gone, this.ledger.all())
+        pendingPaths = unsettled(expected, gone, this.seen.rows)
         pending = pendingPaths.length
         quietSince = pending === 0 ? now : undefined
       }
@@ -76,7 +75,7 @@ export class Settler {
       }
       if (now - lastProgress >= PROGRESS_MS) {
         lastProgress = now
-        const left = unsettled(expected, gone, this.ledger.all()).length
+        const left = unsettled(expected, gone, this.seen.rows).length
         const elapsed = (now - started) / 1000
         this.options.logger.info(
           `  ${phase}: ${total - left}/${total} settled after ${elapsed.toFixed(0)} s ` +

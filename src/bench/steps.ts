@@ -4,8 +4,7 @@
  * Neo4j batch, parallel), each with its default tuning, then all on (metrics too) with the default tuning.
  * Cheap to import (no service, no driver): the command's flag definitions use it.
  */
-import {LineageError} from '../core/errors.js'
-import {FEATURES, type Feature, type SettingKey, settingSpec} from '../core/ops/settings.js'
+import {FEATURES, type Feature, LineageError, type SettingKey, settingSpec} from '../core/index.js'
 
 export const BENCH_STEPS = ['baseline', 'parse-cache', 'batching', 'neo4j-batch', 'parallel', 'all-on'] as const
 export type BenchStepName = (typeof BENCH_STEPS)[number]

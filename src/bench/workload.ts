@@ -8,13 +8,12 @@
  * and millisecond for millisecond. Planning is pure; only `writeFiles` and `playBurst` touch the disk.
  * Throws nothing of its own; file-system errors come through as they are.
  */
+import {createHash} from 'node:crypto'
 import {mkdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {dirname, join} from 'node:path'
 
 import {generateCorpus, seededRandom} from './corpus.js'
-import {sha256} from '../core/util/fs.js'
-import {silentLogger} from '../core/logger.js'
-import {scanFolder} from '../core/ingest/watcher.js'
+import {scanFolder, silentLogger} from '../core/index.js'
 
 export interface BenchFile {
   relPath: string
@@ -171,7 +170,11 @@ export function expectFiles(dir: string, state: ReadonlyMap<string, Buffer | nul
   for (const [relPath, content] of state) {
     if (content === null) continue
     const st = statSync(join(dir, relPath))
-    expected.set(relPath, {size: st.size, mtimeMs: st.mtimeMs, contentHash: sha256(content)})
+    expected.set(relPath, {
+      size: st.size,
+      mtimeMs: st.mtimeMs,
+      contentHash: createHash('sha256').update(content).digest('hex'),
+    })
   }
   return expected
 }

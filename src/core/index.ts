@@ -40,6 +40,8 @@ export {
   resolveSettings,
   ROLLBACK_ORDER,
   SETTINGS,
+  settingSpec,
+  type SettingKey,
   type Feature,
   type ResolvedValue,
   type SettingSpec,
@@ -100,6 +102,9 @@ export async function openGraphWriter(conn: Neo4jConnection, options: {logger: L
 // ---- the service and its health check ----------------------------------------------------------------------
 export type {RunSummary, ServiceHandle, ServiceOptions} from './ingest/service.js'
 export type {IngestStats} from './ingest/ingestor.js'
+export type {IngestObserver} from './ingest/observer.js'
+export type {GraphStatus, LedgerRow} from './ingest/ledger.js'
+export {scanFolder, type FileStat} from './ingest/reconciler.js'
 export type {CheckResult, CheckStatus, VerifyOptions, VerifyResult} from './ops/verify.js'
 
 /** Start the ingestion service (what `lineage watch` runs); see ServiceHandle for stopping it. */

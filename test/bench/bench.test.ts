@@ -163,7 +163,11 @@ describe('bench steps', () => {
 })
 
 describe('bench report maths', () => {
-  const measure = (seconds: number, patch: Partial<StepMeasure['stats']> = {}): StepMeasure => ({
+  const measure = (
+    seconds: number,
+    patch: Partial<StepMeasure['stats']> = {},
+    latenciesMs: number[] = [],
+  ): StepMeasure => ({
     seconds,
     initialSeconds: seconds * 0.8,
     burstSeconds: seconds * 0.2,
@@ -171,6 +175,9 @@ describe('bench report maths', () => {
     neo4jCpuSeconds: null,
     peakRssBytes: 300 * 1024 * 1024,
     stats: {...emptyStats(), ...patch},
+    latenciesMs,
+    parsedInPool: 0,
+    parsedInline: 0,
   })
 
   it('takes nearest-rank percentiles', () => {
@@ -185,7 +192,7 @@ describe('bench report maths', () => {
   it('computes throughput, speedup against the baseline and the cache hit rate', () => {
     const [baseline, cache] = stepConfigs()
     if (!baseline || !cache) throw new Error('no steps')
-    const base = summarizeStep(baseline, measure(600, {latenciesMs: [10, 20, 30]}), 1200, undefined)
+    const base = summarizeStep(baseline, measure(600, {}, [10, 20, 30]), 1200, undefined)
     expect(base).to.include({filesPerMinute: 120, speedup: 1, cacheHitRate: null, p50Ms: 20, matchesBaseline: null})
     const fast = summarizeStep(cache, measure(40, {cacheHits: 1, cacheMisses: 3, transactions: 9}), 1200, 600)
     expect(fast).to.include({filesPerMinute: 1800, speedup: 15, cacheHitRate: 0.25, transactions: 9, peakRssMb: 300})

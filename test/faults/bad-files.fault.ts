@@ -7,7 +7,7 @@ import {expect} from 'chai'
 
 import type {ServiceHandle} from '../../src/core/ingest/service.js'
 import {useNeo4j} from '../helpers/neo4j.js'
-import {runService, serviceEnv, waitFor} from '../helpers/service.js'
+import {ParseTally, runService, serviceEnv, waitFor} from '../helpers/service.js'
 import {useTmpDir} from '../helpers/tmp.js'
 import {cliRun} from './support/cli.js'
 import {waitCaughtUp, writeCorpus, writeFile} from './support/corpus.js'
@@ -85,7 +85,8 @@ describe('fault: files that are empty, binary, not UTF-8, 50 MB, unreadable, not
     })
     const raw = env.LINEAGE_RAW_DIR!
     writeCorpus(raw, 10)
-    service = await runService(env)
+    const parses = new ParseTally()
+    service = await runService(env, {observer: parses.observer})
     const s = service
     await waitCaughtUp(env)
 
@@ -96,8 +97,8 @@ describe('fault: files that are empty, binary, not UTF-8, 50 MB, unreadable, not
     const conditions = Array.from({length: 80_000}, (_, i) => `c${i} = ${i}`).join(' AND ')
     writeFile(raw, 'slow/first.sql', `INSERT INTO s.t SELECT a FROM s.u WHERE ${conditions};`)
     const queued = writeCorpus(raw, 30, 100)
-    const handed = s.stats.parsedInPool + 31 + 4
-    await waitFor('the batch handed to the pool', () => s.stats.parsedInPool >= handed, 30_000)
+    const handed = parses.worker + 31 + 4
+    await waitFor('the batch handed to the pool', () => parses.worker >= handed, 30_000)
     for (const rel of queued.slice(10, 20)) rmSync(join(raw, rel))
     const filesBefore = s.stats.files
     // (not in the ledger by content: the pipe, never read, and the 50 MB file, refused unread)

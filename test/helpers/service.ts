@@ -2,6 +2,7 @@ import {mkdirSync, writeFileSync} from 'node:fs'
 import {dirname, join} from 'node:path'
 
 import {isolatedFolders} from '../../src/bench/bench.js'
+import type {IngestObserver} from '../../src/core/ingest/observer.js'
 import {startService, type ServiceHandle, type ServiceOptions} from '../../src/core/ingest/service.js'
 
 /** Poll until `check` holds, or fail with `what` after `timeoutMs`. */
@@ -70,4 +71,18 @@ export async function runService(
 export async function ingestOnce(env: NodeJS.ProcessEnv, options: Partial<Omit<ServiceOptions, 'settings'>> = {}) {
   const service = await runService(env, {...options, once: true})
   return service.done
+}
+
+/** Counts where the service parsed files (main thread or pool workers) and the most parses at once. */
+export class ParseTally {
+  main = 0
+  worker = 0
+  peak = 0
+  readonly observer: IngestObserver = {
+    parseStarted: (e) => {
+      if (e.thread === 'main') this.main++
+      else this.worker++
+      this.peak = Math.max(this.peak, e.running)
+    },
+  }
 }

@@ -5,7 +5,7 @@ import {expect} from 'chai'
 
 import {readFailures} from '../../src/core/ingest/dead-letter.js'
 import {useNeo4j} from '../helpers/neo4j.js'
-import {ALL_OFF, ingestOnce, runService, serviceEnv, waitFor, writeSql} from '../helpers/service.js'
+import {ALL_OFF, ingestOnce, ParseTally, runService, serviceEnv, waitFor, writeSql} from '../helpers/service.js'
 import {useTmpDir} from '../helpers/tmp.js'
 
 const TRADES = `CREATE TABLE stg.trades AS
@@ -94,10 +94,11 @@ describe('lineage watch: a folder of SQL files becomes the graph (chokidar, SQLi
     const env = serviceEnv(tmp.dir, {NEO4J_URI: neo.uri, ...ALL_OFF})
     for (let i = 0; i < files; i++)
       writeSql(env.LINEAGE_RAW_DIR!, `f${i}.sql`, TRADES.replaceAll('mart.daily', `mart.daily_${i}`))
-    const base = await ingestOnce(env)
-    expect(base.stats.parsedInline).to.equal(files)
-    expect(base.stats.parsedInPool).to.equal(0)
-    expect(base.stats.maxConcurrentParses).to.equal(1)
+    const baseParses = new ParseTally()
+    const base = await ingestOnce(env, {observer: baseParses.observer})
+    expect(baseParses.main).to.equal(files)
+    expect(baseParses.worker).to.equal(0)
+    expect(baseParses.peak).to.equal(1)
     expect(base.stats.batches).to.equal(files)
     expect(base.stats.cacheHits + base.stats.cacheMisses).to.equal(0)
     expect(existsSync(env.LINEAGE_CACHE_FILE!)).to.equal(false)
@@ -110,9 +111,10 @@ describe('lineage watch: a folder of SQL files becomes the graph (chokidar, SQLi
     // Everything on: a pool, batches, the cache, a few transactions; the same graph.
     await neo.cleanGraph()
     const on = serviceEnv(join(tmp.dir, 'on'), {NEO4J_URI: neo.uri, LINEAGE_RAW_DIR: env.LINEAGE_RAW_DIR})
-    const fast = await ingestOnce(on)
-    expect(fast.stats.parsedInPool).to.equal(files)
-    expect(fast.stats.maxConcurrentParses).to.be.greaterThan(1)
+    const fastParses = new ParseTally()
+    const fast = await ingestOnce(on, {observer: fastParses.observer})
+    expect(fastParses.worker).to.equal(files)
+    expect(fastParses.peak).to.be.greaterThan(1)
     expect(fast.stats.batches).to.equal(1)
     expect(fast.stats.cacheMisses).to.equal(files)
     expect(fast.stats.transactions).to.be.lessThan(5)

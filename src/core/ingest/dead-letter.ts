@@ -20,6 +20,7 @@ import {closeSync, fsyncSync, openSync, readFileSync, statSync, unlinkSync, writ
 import {dirname} from 'node:path'
 
 import {type GraphOp, type PreparedOp, prepareOp} from '../graph/model.js'
+import type {FailureSink} from './ingestor.js'
 import {fsyncDir, writeFileAtomic} from '../util/fs.js'
 import {DEFAULT_WAIT_MS, withLock} from '../util/lock.js'
 import {type DeadLetterEntry, parseEntry, parseMarker, type SupersededMarker} from './failed-entry.js'
@@ -123,6 +124,15 @@ export async function markSuperseded(
   }))
   await appendLines(file, markers)
   return markers
+}
+
+/** The failed-ingestion file as the ingestor's FailureSink. */
+export function failedFileSink(file: string): FailureSink {
+  return {
+    location: file,
+    append: (failures) => appendFailures(file, failures),
+    markSuperseded: (written, hadFailed) => markSuperseded(file, written, hadFailed),
+  }
 }
 
 /** Append JSON lines under the lock, fsync'd. */

@@ -1,7 +1,8 @@
 /**
- * The Ingestor processes one batch of file events end to end: parse (worker pool or main thread, through
- * the parse cache), graph write (one UNWIND transaction per batch, or one per entity), failed writes to the
- * failed-ingestion file, output files, the ledger, metrics and the log.
+ * The Ingestor processes one batch of file events end to end: parse (a Parser: the worker pool or the main
+ * thread, through the parse cache), graph write (a GraphSink), failed writes to a FailureSink (the
+ * failed-ingestion file), output files, the ledger, and reports to an IngestObserver (metrics) and the log.
+ * It depends on those small interfaces only, so tests pass plain objects.
  *
  * Contract: `process` never throws for a file's sake and never drops one silently. Every file ends as
  * written, failed (counted, logged once with its reason, and for graph failures appended to the
@@ -11,28 +12,24 @@
 import {existsSync} from 'node:fs'
 import {join} from 'node:path'
 
-import {appendFailures, markSuperseded} from './dead-letter.js'
 import {errorMessage} from '../errors.js'
-import {outputFileFor, removeOutput, runFileTask, writeOutputRecord} from './file-task.js'
-import type {FileTask, FileTaskResult, ParsedResult} from './file-task.js'
-import type {FileEvent} from './batcher.js'
-import type {GraphFailure, GraphOp, GraphWriter} from '../graph/writer.js'
-import type {Ledger, LedgerRow} from './ledger.js'
+import type {GraphSink} from '../graph/connection.js'
+import type {GraphOp} from '../graph/model.js'
+import type {GraphFailure} from '../graph/writer.js'
 import type {Logger} from '../logger.js'
-import type {Metrics} from './metrics.js'
-import type {ParseCache} from '../cache/parse-cache.js'
-import type {Feature} from '../ops/settings.js'
-import type {WorkerPool} from './worker-pool.js'
+import type {Settings} from '../ops/settings.js'
+import type {FileEvent} from './batcher.js'
+import {removeOutput} from './file-task.js'
+import {FileOutcomes} from './file-outcomes.js'
+import type {LedgerRow} from './ledger.js'
+import type {IngestObserver} from './observer.js'
+import {type Parser, parseAll} from './parsers.js'
 
-export interface IngestConfig {
-  features: Record<Feature, boolean>
-  rawDir: string
-  outDir: string
-  failedFile: string
-  dialect: string
-  maxFileBytes: number
-  parseTimeoutMs: number
-}
+/** The settings the ingestor reads (the service passes its Settings, live). */
+export type IngestConfig = Pick<
+  Settings,
+  'features' | 'rawDir' | 'outDir' | 'failedFile' | 'dialect' | 'maxFileBytes' | 'parseTimeoutMs'
+>
 
 export interface IngestStats {
   batches: number
@@ -45,29 +42,38 @@ export interface IngestStats {
   cacheMisses: number
   graphFailures: number
   transactions: number
-  /** Files parsed on the main thread and in workers: shows whether the pool was used. */
-  parsedInline: number
-  parsedInPool: number
-  maxConcurrentParses: number
-  /** Event-to-written latency of every file, ms. */
-  latenciesMs: number[]
   /** Events taken from the batcher and not yet recorded (parsing or being written). */
   inFlight: number
   /** When the last batch was recorded (the ingestor's clock, ms; 0 before the first). */
   lastBatchAt: number
 }
 
+/** The ledger as the ingestor uses it. */
+export interface LedgerStore {
+  get(path: string): LedgerRow | undefined
+  apply(changes: {path: string; row: LedgerRow | null}[]): void
+}
+
+/** Where graph writes that failed after retries are kept for `lineage retry-failed`. */
+export interface FailureSink {
+  /** Named in log lines. */
+  readonly location: string
+  append(failures: GraphFailure[]): Promise<unknown>
+  /** Older failed writes of these paths, written now, must never be replayed over them. */
+  markSuperseded(written: GraphOp[], hadFailed: (path: string) => boolean): Promise<unknown>
+}
+
 export interface IngestDeps {
   logger: Logger
-  ledger: Ledger
-  metrics: () => Metrics | undefined
-  /** The main thread's cache connection (sequential mode). */
-  cache: () => ParseCache | undefined
-  pool: () => WorkerPool | undefined
-  graph: () => Promise<GraphWriter | undefined>
-  /** Why the graph is unavailable, when configured but unreachable. */
-  graphDownReason: () => string | undefined
-  graphConfigured: boolean
+  ledger: LedgerStore
+  /** Parsing on the main thread (FEATURE_PARALLEL off). */
+  inline: Parser
+  /** The worker pool (FEATURE_PARALLEL on); undefined when it cannot be had. */
+  pool: () => Parser | undefined
+  /** The graph; undefined when none is configured (lineage goes to the output folder only). */
+  graph: GraphSink | undefined
+  failures: FailureSink
+  observer?: IngestObserver
   now?: () => number
 }
 
@@ -83,10 +89,6 @@ export function emptyStats(): IngestStats {
     cacheMisses: 0,
     graphFailures: 0,
     transactions: 0,
-    parsedInline: 0,
-    parsedInPool: 0,
-    maxConcurrentParses: 0,
-    latenciesMs: [],
     inFlight: 0,
     lastBatchAt: 0,
   }
@@ -94,7 +96,6 @@ export function emptyStats(): IngestStats {
 
 /** A parsed batch waiting for its graph write and ledger rows. */
 interface Prepared {
-  events: FileEvent[]
   started: number
   ops: GraphOp[]
   done: {event: FileEvent; row: LedgerRow | null}[]
@@ -105,12 +106,8 @@ interface Prepared {
 
 export class Ingestor {
   readonly stats: IngestStats = emptyStats()
-  /** Why the last graph write failed, until one succeeds again (for /healthz). */
-  graphProblem: string | undefined
-  /** The last failure logged per path, so a file that keeps failing the same way is logged once. */
-  private readonly lastFailure = new Map<string, string>()
-  private inFlightParses = 0
   private readonly now: () => number
+  private readonly outcomes: FileOutcomes
   /** The graph write left running by `process` (FEATURE_PARALLEL), and the paths it writes. */
   private writing: {paths: ReadonlySet<string>; done: Promise<void>} | undefined
 
@@ -119,6 +116,7 @@ export class Ingestor {
     private readonly deps: IngestDeps,
   ) {
     this.now = deps.now ?? (() => performance.now())
+    this.outcomes = new FileOutcomes(this.stats, deps.logger, deps.observer ?? {}, () => this.config)
   }
 
   reconfigure(config: IngestConfig): void {
@@ -177,7 +175,15 @@ export class Ingestor {
       events.map((e) => [e.relPath, this.deps.ledger.get(e.relPath)]),
     )
     const upserts = events.filter((e) => e.op === 'upsert')
-    const results = await this.parseAll(upserts, ledgerRows, new Set(stale))
+    const results = await parseAll(upserts, {
+      config: this.config,
+      parser: (this.config.features.parallel ? this.deps.pool() : undefined) ?? this.deps.inline,
+      knownHash: (path) =>
+        !stale.includes(path) && (ledgerRows.get(path)?.graph === 'written' || this.deps.graph === undefined)
+          ? ledgerRows.get(path)?.contentHash
+          : undefined,
+      observer: this.deps.observer,
+    })
     const ops: GraphOp[] = []
     const done: {event: FileEvent; row: LedgerRow | null}[] = []
     const at = new Date().toISOString()
@@ -191,7 +197,7 @@ export class Ingestor {
         continue
       }
       if (result.kind === 'unreadable') {
-        this.fileFailed(result.relPath, result.code, result.message)
+        this.outcomes.failed(result.relPath, result.code, result.message)
         continue
       }
       if (result.kind === 'unchanged') {
@@ -200,26 +206,10 @@ export class Ingestor {
         if (row) done.push({event, row: {...row, size: result.size, mtimeMs: result.mtimeMs, updatedAt: at}})
         continue
       }
-      this.recordParsed(result)
-      ops.push({
-        op: 'upsert',
-        path: result.relPath,
-        contentHash: result.contentHash,
-        dialect: this.config.dialect,
-        ingestedAt: at,
-        lineage: result.lineage,
-      })
-      done.push({
-        event,
-        row: {
-          path: result.relPath,
-          size: result.size,
-          mtimeMs: result.mtimeMs,
-          contentHash: result.contentHash,
-          graph: 'written',
-          updatedAt: at,
-        },
-      })
+      this.outcomes.parsed(result)
+      const {relPath, contentHash, size, mtimeMs, lineage} = result
+      ops.push({op: 'upsert', path: relPath, contentHash, dialect: this.config.dialect, ingestedAt: at, lineage})
+      done.push({event, row: {path: relPath, size, mtimeMs, contentHash, graph: 'written', updatedAt: at}})
     }
     for (const event of events) {
       if (event.op !== 'remove') continue
@@ -230,8 +220,7 @@ export class Ingestor {
         this.stats.removed++
       }
     }
-
-    return {events, started, ops, done, ledgerRows, stale}
+    return {started, ops, done, ledgerRows, stale}
   }
 
   private async commit(prepared: Prepared): Promise<void> {
@@ -246,117 +235,19 @@ export class Ingestor {
       if (failure === 'lost') continue
       changes.push({
         path: event.relPath,
-        row: row && {...row, graph: failure ?? (this.deps.graphConfigured ? 'written' : 'off')},
+        row: row && {...row, graph: failure ?? (this.deps.graph ? 'written' : 'off')},
       })
     }
     this.deps.ledger.apply(changes)
     const end = this.now()
-    for (const {event} of done) {
-      this.stats.latenciesMs.push(end - event.at)
+    const at = new Map(done.map(({event}) => [event.relPath, event.at]))
+    for (const {path, row} of changes) {
+      const latencyMs = end - (at.get(path) ?? end)
+      this.deps.observer?.fileRecorded?.({relPath: path, row, latencyMs})
     }
     this.stats.batches++
     this.stats.lastBatchAt = end
-    this.deps.metrics()?.batch((end - started) / 1000)
-  }
-
-  private async parseAll(
-    upserts: FileEvent[],
-    ledgerRows: Map<string, LedgerRow | undefined>,
-    stale: ReadonlySet<string>,
-  ): Promise<FileTaskResult[]> {
-    const useCache = this.config.features['parse-cache']
-    const tasks: FileTask[] = upserts.map((e) => ({
-      absPath: join(this.config.rawDir, e.relPath),
-      relPath: e.relPath,
-      dialect: this.config.dialect,
-      maxBytes: this.config.maxFileBytes,
-      // The soft deadline lets a long multi-statement file keep what it parsed before the hard limit hits.
-      deadlineMs: Math.round(this.config.parseTimeoutMs * 0.8),
-      // Unknown while the path's previous write is in flight: the content may equal the old row yet differ
-      // from what that write puts in the graph, so it must be written again (a cache hit, not a parse).
-      knownHash:
-        !stale.has(e.relPath) && (ledgerRows.get(e.relPath)?.graph === 'written' || !this.deps.graphConfigured)
-          ? ledgerRows.get(e.relPath)?.contentHash
-          : undefined,
-      outFile: outputFileFor(this.config.outDir, e.relPath),
-    }))
-    const pool = this.config.features.parallel ? this.deps.pool() : undefined
-    if (pool) {
-      return Promise.all(
-        tasks.map(async (task) => {
-          this.track(1)
-          try {
-            this.stats.parsedInPool++
-            return await pool.run(task, useCache)
-          } finally {
-            this.track(-1)
-          }
-        }),
-      )
-    }
-    const results: FileTaskResult[] = []
-    for (const task of tasks) {
-      this.track(1)
-      this.stats.parsedInline++
-      results.push(runFileTask(task, {cache: useCache ? this.deps.cache() : undefined}))
-      this.track(-1)
-    }
-    return results
-  }
-
-  private track(delta: number): void {
-    this.inFlightParses += delta
-    this.stats.maxConcurrentParses = Math.max(this.stats.maxConcurrentParses, this.inFlightParses)
-  }
-
-  private recordParsed(result: ParsedResult): void {
-    const lineage = result.lineage
-    if (result.contentHash.startsWith('failed:')) {
-      // The worker died or timed out, so nothing wrote the output: record why here.
-      writeOutputRecord(outputFileFor(this.config.outDir, result.relPath), {
-        contentHash: result.contentHash,
-        size: result.size,
-        lineage,
-      })
-    }
-    this.stats.files++
-    this.stats.statements += lineage.statements.length
-    if (result.cacheHit) this.stats.cacheHits++
-    else if (this.config.features['parse-cache']) this.stats.cacheMisses++
-    if (this.config.features['parse-cache']) this.deps.metrics()?.cache(result.cacheHit)
-    this.deps.metrics()?.fileProcessed(lineage.statements.length, undefined)
-    if (lineage.status === 'failed') {
-      const first = lineage.errors[0] ?? lineage.statements.find((s) => s.error)?.error
-      this.fileFailed(result.relPath, first?.code ?? 'E_PARSE', first?.message ?? 'no statement could be parsed', false)
-    } else if (lineage.status === 'partial') {
-      const errors = lineage.statements.filter((s) => s.error)
-      this.logOnce(result.relPath, `partial:${result.contentHash}`, () => {
-        const first = errors[0]?.error
-        this.deps.logger.warn(`${result.relPath}: ${errors.length} statement(s) failed, the others ingested`, {
-          path: result.relPath,
-          line: first?.line,
-          reason: first?.message,
-        })
-      })
-    } else {
-      this.lastFailure.delete(result.relPath)
-    }
-  }
-
-  private fileFailed(relPath: string, code: string, message: string, countProcessed = true): void {
-    this.stats.failed++
-    if (countProcessed) this.stats.files++
-    if (countProcessed) this.deps.metrics()?.fileProcessed(0, undefined)
-    this.deps.metrics()?.fileFailed(code)
-    this.logOnce(relPath, `${code}:${message}`, () => {
-      this.deps.logger.error(`${relPath}: ${message}`, {path: relPath, code})
-    })
-  }
-
-  private logOnce(relPath: string, signature: string, log: () => void): void {
-    if (this.lastFailure.get(relPath) === signature) return
-    this.lastFailure.set(relPath, signature)
-    log()
+    this.deps.observer?.batchDone?.({files: done.length, seconds: (end - started) / 1000})
   }
 
   /** Older failed writes of a path written now must never be replayed over it (see dead-letter.ts). */
@@ -365,13 +256,13 @@ export class Ingestor {
     failedPaths: Map<string, 'failed' | 'lost'>,
     ledgerRows: Map<string, LedgerRow | undefined>,
   ): Promise<void> {
-    if (!this.deps.graphConfigured) return
+    if (!this.deps.graph) return
     try {
       const written = ops.filter((op) => !failedPaths.has(op.path))
-      await markSuperseded(this.config.failedFile, written, (path) => ledgerRows.get(path)?.graph === 'failed')
+      await this.deps.failures.markSuperseded(written, (path) => ledgerRows.get(path)?.graph === 'failed')
     } catch (error) {
       this.deps.logger.error(
-        `cannot record superseded writes in ${this.config.failedFile} (${errorMessage(error)}); ` +
+        `cannot record superseded writes in ${this.deps.failures.location} (${errorMessage(error)}); ` +
           `"lineage retry-failed" may replay old lineage over newer writes`,
       )
     }
@@ -380,37 +271,34 @@ export class Ingestor {
   /** Write the ops; returns the paths whose write failed: 'failed' (in the failed file) or 'lost' (not even that). */
   private async writeGraph(ops: GraphOp[]): Promise<Map<string, 'failed' | 'lost'>> {
     const outcome = new Map<string, 'failed' | 'lost'>()
-    if (ops.length === 0 || !this.deps.graphConfigured) return outcome
+    const graph = this.deps.graph
+    if (ops.length === 0 || !graph) return outcome
     const started = this.now()
-    const writer = await this.deps.graph()
-    let failures: GraphFailure[]
-    let transactions = 0
-    if (writer) {
-      const result = await writer.apply(ops, {batched: this.config.features['neo4j-batch']})
-      failures = result.failed
-      transactions = result.transactions
-    } else {
-      const reason = this.deps.graphDownReason() ?? 'Neo4j is unreachable'
-      failures = ops.map((op) => ({op, code: 'E_NEO4J_UNAVAILABLE', error: reason}))
-    }
+    const {failed, transactions} = await graph.apply(ops, {batched: this.config.features['neo4j-batch']})
     this.stats.transactions += transactions
-    this.stats.graphFailures += failures.length
-    this.graphProblem =
-      failures.length > 0 ? `graph writes failing: ${failures[0]?.error ?? 'unknown error'}` : undefined
-    this.deps.metrics()?.graphWrite((this.now() - started) / 1000, transactions, failures.length)
-    if (failures.length === 0) return outcome
+    this.stats.graphFailures += failed.length
+    this.deps.observer?.graphWritten?.({
+      seconds: (this.now() - started) / 1000,
+      transactions,
+      failures: failed.length,
+    })
+    if (failed.length === 0) return outcome
+    const where = this.deps.failures.location
     try {
-      await appendFailures(this.config.failedFile, failures)
-      for (const f of failures) outcome.set(f.op.path, 'failed')
+      await this.deps.failures.append(failed)
+      for (const f of failed) outcome.set(f.op.path, 'failed')
       this.deps.logger.error(
-        `graph write failed for ${failures.length} file(s); kept in ${this.config.failedFile} for "lineage retry-failed"`,
-        {reason: failures[0]?.error, code: failures[0]?.code},
+        `graph write failed for ${failed.length} file(s); kept in ${where} for "lineage retry-failed"`,
+        {
+          reason: failed[0]?.error,
+          code: failed[0]?.code,
+        },
       )
     } catch (error) {
-      for (const f of failures) outcome.set(f.op.path, 'lost')
+      for (const f of failed) outcome.set(f.op.path, 'lost')
       this.deps.logger.error(
         `graph write failed and the failed-ingestion file cannot be written (${errorMessage(error)}); ` +
-          `${failures.length} file(s) will be ingested again at the next start`,
+          `${failed.length} file(s) will be ingested again at the next start`,
       )
     }
     return outcome

@@ -14,7 +14,9 @@ import {createServer, type Server} from 'node:http'
 
 import type {Counter, Gauge, Histogram, Registry} from 'prom-client'
 
+import {errorMessage, LineageError} from '../errors.js'
 import {FEATURES, type Feature} from '../ops/settings.js'
+import type {IngestObserver} from './observer.js'
 
 export interface Health {
   status: 'ok' | 'starting' | 'degraded' | 'stopping'
@@ -54,10 +56,20 @@ export class Metrics {
   private readonly i: Instruments
   private readonly flagGauge: Gauge<'feature'>
   private readonly revisionGauge: Gauge
-  health: () => Health
+  /** What /healthz answers; the service sets it once its heartbeat exists. */
+  health: () => Health = () => ({
+    status: 'starting',
+    pid: process.pid,
+    startedAt: new Date().toISOString(),
+    lastBatchAt: null,
+    queueSize: 0,
+    appliedRevision: 0,
+    features: {'parse-cache': false, batching: false, 'neo4j-batch': false, parallel: false, metrics: false},
+    graph: 'off',
+    problems: [],
+  })
 
-  private constructor(prom: typeof import('prom-client'), health: () => Health) {
-    this.health = health
+  private constructor(prom: typeof import('prom-client')) {
     this.registry = new prom.Registry()
     this.control = new prom.Registry()
     const reg = [this.registry]
@@ -135,9 +147,11 @@ export class Metrics {
     prom.collectDefaultMetrics({register: this.registry})
   }
 
-  static async create(health: () => Health): Promise<Metrics> {
+  static async create(health?: () => Health): Promise<Metrics> {
     const prom = await import('prom-client')
-    return new Metrics(prom, health)
+    const metrics = new Metrics(prom)
+    if (health) metrics.health = health
+    return metrics
   }
 
   setEnabled(enabled: boolean): void {
@@ -149,11 +163,38 @@ export class Metrics {
     this.revisionGauge.set(revision)
   }
 
-  fileProcessed(statements: number, latencySeconds: number | undefined): void {
+  fileProcessed(statements: number): void {
     if (!this.enabled) return
     this.i.processed.inc()
     this.i.statements.inc(statements)
-    if (latencySeconds !== undefined) this.i.latency.observe(latencySeconds)
+  }
+
+  /** From a file's event to its lineage recorded (graph written, or output written with the graph off). */
+  fileLatency(seconds: number): void {
+    if (this.enabled) this.i.latency.observe(seconds)
+  }
+
+  /** The ingestor's reports, as metrics. */
+  observer(): IngestObserver {
+    return {
+      fileParsed: (e) => {
+        if (e.cacheUsed) this.cache(e.cacheHit)
+        this.fileProcessed(e.statements)
+      },
+      fileFailed: (e) => {
+        if (!e.parsed) this.fileProcessed(0)
+        this.fileFailed(e.code)
+      },
+      fileRecorded: (e) => {
+        this.fileLatency(e.latencyMs / 1000)
+      },
+      graphWritten: (e) => {
+        this.graphWrite(e.seconds, e.transactions, e.failures)
+      },
+      batchDone: (e) => {
+        this.batch(e.seconds)
+      },
+    }
   }
 
   fileFailed(reason: string): void {
@@ -195,19 +236,31 @@ export class Metrics {
     if (this.enabled) this.i.workers.set(n)
   }
 
-  /** Serve /metrics and /healthz; resolves with the bound port (METRICS_PORT=0 picks a free one). */
+  /**
+   * Serve /metrics and /healthz; resolves with the bound port (METRICS_PORT=0 picks a free one). A port that
+   * cannot be had is LineageError E_CONFIG.
+   */
   async listen(port: number, host: string): Promise<number> {
     const server = createServer((req, res) => {
       void this.respond(req.url ?? '/', res)
     })
     this.server = server
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject)
-      server.listen(port, host, () => {
-        server.off('error', reject)
-        resolve()
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject)
+        server.listen(port, host, () => {
+          server.off('error', reject)
+          resolve()
+        })
       })
-    })
+    } catch (error) {
+      this.server = undefined
+      throw new LineageError(
+        'E_CONFIG',
+        `cannot serve metrics on ${host}:${port}: ${errorMessage(error)}`,
+        'Another service may hold the port; set METRICS_PORT to a free one.',
+      )
+    }
     const address = server.address()
     return typeof address === 'object' && address ? address.port : port
   }

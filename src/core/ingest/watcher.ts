@@ -1,5 +1,5 @@
 /**
- * Watching the folder of SQL files (chokidar) and scanning it (the start-up reconcile).
+ * Watching the folder of SQL files (chokidar); the start-up scan of it is reconciler.ts.
  *
  * Only files with a configured extension count; dotfiles and dot-folders are ignored, and so is a symlink
  * whose target lies outside the watched folder (it is untrusted: it could expose any file on the host).
@@ -7,13 +7,13 @@
  * regular file (a FIFO, a socket, a device) is ignored, since reading it could block forever. An exhausted
  * inotify watch limit becomes a LineageError that names the sysctl to raise.
  */
-import {realpathSync, rmSync, statSync} from 'node:fs'
+import {realpathSync, statSync} from 'node:fs'
 import {extname, relative, sep} from 'node:path'
 
 import type {FSWatcher} from 'chokidar'
 
 import {errorMessage, LineageError} from '../errors.js'
-import {isInside, listFiles} from '../util/fs.js'
+import {isInside} from '../util/fs.js'
 import type {Logger} from '../logger.js'
 
 export interface WatchOptions {
@@ -27,11 +27,6 @@ export interface WatchOptions {
   onError(error: LineageError): void
 }
 
-export interface FileStat {
-  size: number
-  mtimeMs: number
-}
-
 /** True for a path (relative to the folder) the service ingests: right extension, no dot segment. */
 export function isWatchedPath(relPath: string, extensions: readonly string[]): boolean {
   if (relPath === '' || relPath.startsWith('..')) return false
@@ -40,7 +35,7 @@ export function isWatchedPath(relPath: string, extensions: readonly string[]): b
 }
 
 /** For a symlink: does it resolve to a file inside the folder? Plain files are always inside. */
-function resolvesInside(realRoot: string, absPath: string): boolean {
+export function resolvesInside(realRoot: string, absPath: string): boolean {
   try {
     return isInside(realRoot, realpathSync(absPath))
   } catch {
@@ -53,71 +48,6 @@ function isRegularFile(absPath: string): boolean {
     return statSync(absPath).isFile()
   } catch {
     return true // gone already: the reader reports it as vanished
-  }
-}
-
-/** Every watched file of the folder with its size and mtime, for the reconcile. */
-export function scanFolder(rawDir: string, extensions: readonly string[], logger: Logger): Map<string, FileStat> {
-  const found = new Map<string, FileStat>()
-  const realRoot = realpathSync(rawDir)
-  const listed = listFiles(rawDir, {
-    skipDotNames: true,
-    onUnreadable: (dir, error) => {
-      logger.warn(`cannot list ${dir}: ${errorMessage(error)}`)
-    },
-  })
-  for (const {abs, rel, entry} of listed) {
-    if (!isWatchedPath(rel, extensions)) continue
-    if (entry.isSymbolicLink() && !resolvesInside(realRoot, abs)) {
-      logger.warn(`ignoring symlink that leads outside the watched folder: ${rel}`)
-      continue
-    }
-    try {
-      const st = statSync(abs)
-      if (st.isFile()) found.set(rel, {size: st.size, mtimeMs: st.mtimeMs})
-    } catch {
-      // vanished while scanning: the watcher reports it
-    }
-  }
-  return found
-}
-
-const OUTPUT_SUFFIX = '.lineage.json'
-/**
- * An output being written by util/fs writeFileAtomic: `<out>.lineage.json.<number>` (write-file-atomic), or
- * `.<pid>.<hex>.tmp` from releases before it. The name no longer tells the writer's pid, so its age does: a
- * temp file lives for the milliseconds of one write, and one older than this process was left by a writer
- * that died (a running writer's temp file from before our start is long renamed by the time we look).
- */
-const OUTPUT_TEMP = /\.lineage\.json\.\d+(\.[0-9a-f]+\.tmp)?$/
-
-/**
- * The files whose lineage is in the output folder (`<rel>.lineage.json` -> rel), for the reconcile: one
- * whose file is gone and that the ledger does not know was written by a run killed before its ledger row
- * landed, and must be retracted. Temp files left by a writer that died mid-write are removed.
- */
-export function scanOutputs(outDir: string, logger: Logger): Set<string> {
-  const found = new Set<string>()
-  // An output folder that cannot be listed (none yet) has no outputs.
-  for (const {abs, rel, entry} of listFiles(outDir)) {
-    if (!entry.isFile()) continue
-    if (rel.endsWith(OUTPUT_SUFFIX)) {
-      found.add(rel.slice(0, -OUTPUT_SUFFIX.length))
-      continue
-    }
-    if (OUTPUT_TEMP.test(entry.name) && olderThanThisProcess(abs)) {
-      logger.debug(`removing ${rel}, left by a writer that died`)
-      rmSync(abs, {force: true})
-    }
-  }
-  return found
-}
-
-function olderThanThisProcess(file: string): boolean {
-  try {
-    return statSync(file).mtimeMs < performance.timeOrigin
-  } catch {
-    return false // renamed or removed meanwhile
   }
 }
 

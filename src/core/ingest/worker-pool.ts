@@ -12,6 +12,7 @@ import {Worker} from 'node:worker_threads'
 import {errorMessage} from '../errors.js'
 import {failedLineage, type FileTask, type FileTaskResult} from './file-task.js'
 import type {Logger} from '../logger.js'
+import type {Parser} from './parsers.js'
 import type {WorkerInit, WorkerMessage, WorkerRequest} from './parse-worker.js'
 
 export interface PoolOptions {
@@ -50,7 +51,8 @@ const FROM_SOURCE = import.meta.url.endsWith('.ts')
 const WORKER_URL = new URL(FROM_SOURCE ? './parse-worker.ts' : './parse-worker.js', import.meta.url)
 const TSX_BOOTSTRAP = `import('tsx/esm/api').then(({register}) => { register(); return import(${JSON.stringify(WORKER_URL.href)}) })`
 
-export class WorkerPool {
+export class WorkerPool implements Parser {
+  readonly thread = 'worker'
   private readonly slots: Slot[] = []
   private readonly queue: Job[] = []
   private nextId = 1

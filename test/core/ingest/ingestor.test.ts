@@ -4,16 +4,19 @@ import {join} from 'node:path'
 import {expect} from 'chai'
 
 import type {FileTask, FileTaskResult} from '../../../src/core/ingest/file-task.js'
-import type {GraphOp, GraphWriter} from '../../../src/core/graph/writer.js'
+import type {GraphSink} from '../../../src/core/graph/connection.js'
+import type {GraphOp} from '../../../src/core/graph/model.js'
+import {failedFileSink} from '../../../src/core/ingest/dead-letter.js'
 import {type IngestConfig, Ingestor} from '../../../src/core/ingest/ingestor.js'
 import {Ledger} from '../../../src/core/ingest/ledger.js'
 import {silentLogger} from '../../../src/core/logger.js'
-import type {WorkerPool} from '../../../src/core/ingest/worker-pool.js'
+import {inlineParser, type Parser} from '../../../src/core/ingest/parsers.js'
 import {useTmpDir} from '../../helpers/tmp.js'
 
 /** A pool that "reads" files from a map of path -> content hash, honouring knownHash like runFileTask does. */
-function fakePool(disk: Map<string, string>, seen: FileTask[]): WorkerPool {
-  const pool = {
+function fakePool(disk: Map<string, string>, seen: FileTask[]): Parser {
+  return {
+    thread: 'worker',
     run: (task: FileTask): Promise<FileTaskResult> => {
       seen.push(task)
       const hash = disk.get(task.relPath) ?? 'missing'
@@ -32,14 +35,12 @@ function fakePool(disk: Map<string, string>, seen: FileTask[]): WorkerPool {
       return Promise.resolve({kind: 'parsed', ...base, lineage, cacheHit: false, parseMs: 0})
     },
   }
-  // Only `run` is used by the ingestor.
-  return pool as unknown as WorkerPool
 }
 
 /** A writer whose writes are held until released, recording their order. */
 function heldWriter(log: string[], graph: Map<string, string>) {
   const gates: (() => void)[] = []
-  const writer = {
+  const writer: GraphSink = {
     apply: async (ops: GraphOp[]) => {
       const name = ops.map((o) => (o.op === 'upsert' ? `${o.path}=${o.contentHash}` : `-${o.path}`)).join(',')
       log.push(`start ${name}`)
@@ -49,14 +50,14 @@ function heldWriter(log: string[], graph: Map<string, string>) {
         else graph.delete(op.path)
       }
       log.push(`end ${name}`)
-      return {written: ops, failed: [], transactions: 1}
+      return {failed: [], transactions: 1}
     },
   }
   const release = async (): Promise<void> => {
     for (let i = 0; i < 50 && gates.length === 0; i++) await new Promise((r) => setTimeout(r, 5))
     gates.shift()?.()
   }
-  return {writer: writer as unknown as GraphWriter, release}
+  return {writer, release}
 }
 
 describe('Ingestor: parsing the next batch while the previous one is written (FEATURE_PARALLEL)', () => {
@@ -86,17 +87,17 @@ describe('Ingestor: parsing the next batch while the previous one is written (FE
     const log: string[] = []
     const graph = new Map<string, string>()
     const held = heldWriter(log, graph)
+    const parses: string[] = []
     const ingestor = new Ingestor(config(parallel), {
       logger: silentLogger,
       ledger,
-      metrics: () => undefined,
-      cache: () => undefined,
+      inline: inlineParser(() => undefined),
       pool: () => fakePool(disk, seen),
-      graph: () => Promise.resolve(held.writer),
-      graphDownReason: () => undefined,
-      graphConfigured: true,
+      graph: held.writer,
+      failures: failedFileSink(join(tmp.dir, 'failed.jsonl')),
+      observer: {parseStarted: (e) => parses.push(e.thread)},
     })
-    return {disk, seen, log, graph, ingestor, release: held.release}
+    return {disk, seen, log, graph, ingestor, parses, release: held.release}
   }
   const upsert = (relPath: string) => ({op: 'upsert' as const, relPath, at: performance.now()})
 
@@ -142,7 +143,7 @@ describe('Ingestor: parsing the next batch while the previous one is written (FE
   })
 
   it('with FEATURE_PARALLEL off returns only once the batch is written', async () => {
-    const {ingestor, release} = setup(false)
+    const {ingestor, parses, release} = setup(false)
     mkdirSync(join(tmp.dir, 'raw'), {recursive: true})
     writeFileSync(join(tmp.dir, 'raw', 'a.sql'), 'INSERT INTO x.a SELECT id FROM x.b;')
     let finished = false
@@ -151,7 +152,8 @@ describe('Ingestor: parsing the next batch while the previous one is written (FE
     expect(finished).to.equal(false)
     await release()
     await done
-    expect(ingestor.stats).to.include({inFlight: 0, parsedInline: 1, parsedInPool: 0})
+    expect(ingestor.stats).to.include({inFlight: 0})
+    expect(parses, 'parsed on the main thread, none in the pool').to.deep.equal(['main'])
     expect(ledger.get('a.sql')?.graph).to.equal('written')
   })
 })

@@ -33,7 +33,8 @@ describe('Metrics', () => {
   it('serves the runbook metric names, and no label carries a file path', async () => {
     metrics.setEnabled(true)
     metrics.setFlags(FEATURES, 3)
-    metrics.fileProcessed(4, 0.2)
+    metrics.fileProcessed(4)
+    metrics.fileLatency(0.2)
     metrics.fileFailed('E_PARSE')
     metrics.batch(0.5)
     metrics.queueSize(7)
@@ -43,6 +44,7 @@ describe('Metrics', () => {
       'files_failed_total{reason="E_PARSE"} 1',
       'queue_size 7',
       'batch_processing_duration_seconds_count 1',
+      'file_ingest_latency_seconds_count 1',
       'feature_flag_enabled{feature="neo4j-batch"} 0',
       'feature_flag_enabled{feature="parallel"} 1',
       'lineage_flag_state_revision 3',
@@ -56,7 +58,8 @@ describe('Metrics', () => {
   it('with FEATURE_METRICS off collects nothing and serves only the control-plane series', async () => {
     metrics.setEnabled(false)
     metrics.setFlags({...FEATURES, metrics: false}, 4)
-    metrics.fileProcessed(4, 0.2)
+    metrics.fileProcessed(4)
+    metrics.fileLatency(0.2)
     const text = await scrape()
     expect(text).not.to.include('files_processed_total')
     expect(text).not.to.include('process_cpu')

@@ -9,7 +9,7 @@ import {dirname, join} from 'node:path'
 import {expect} from 'chai'
 
 import type {Logger} from '../../../src/core/logger.js'
-import {scanFolder, scanOutputs} from '../../../src/core/ingest/watcher.js'
+import {scanFolder, scanOutputs} from '../../../src/core/ingest/reconciler.js'
 import {useTmpDir} from '../../helpers/tmp.js'
 
 function put(root: string, rel: string, content = 'SELECT 1;'): string {
