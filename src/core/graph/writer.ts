@@ -7,7 +7,7 @@
  * - `apply` never throws for Neo4j failures: they come back in `failed`, the rest in `written`.
  *   Batched: one UNWIND transaction per group of whole files (a file's rows are never split over two
  *   transactions, so a file is all in or all out), nodes before relationships, with the queries of
- *   graph-batch.ts (relationships CREATEd after the replacement delete). Single (the baseline): a
+ *   graph/cypher.ts (relationships CREATEd after the replacement delete). Single (the baseline): a
  *   replacement-delete transaction per op, then one transaction per node and per relationship, the
  *   SqlFile node (with contentHash) last, so a SqlFile carrying a contentHash proves its write completed.
  * - Transient errors are retried with exponential backoff; after a connectivity failure a circuit breaker
@@ -22,11 +22,23 @@
 import type {Driver, Transaction} from 'neo4j-driver'
 
 import {errorMessage, LineageError} from '../errors.js'
-import {BATCH_ORDER, BATCH_QUERIES, batchRows, byKey, FILE_AND_STATEMENT_QUERIES} from './batch-queries.js'
-import {entityCount, type FileRows, type GraphOp, type PreparedOp, prepareOp} from './model.js'
+import {
+  BATCH_ORDER,
+  BATCH_QUERIES,
+  ENTITY_ORDER,
+  ENTITY_QUERIES,
+  ORPHANS,
+  READS,
+  REPLACE,
+  REQUIRED_CONSTRAINTS,
+  SCHEMA,
+} from './cypher.js'
+import {batchRows, singleRows} from './rows.js'
+import {entityCount, type GraphOp, type PreparedOp, prepareOp} from './model.js'
 import type {Logger} from '../logger.js'
 
 export type {GraphOp, GraphRetract, GraphUpsert, PreparedOp} from './model.js'
+export {REQUIRED_CONSTRAINTS} from './cypher.js'
 
 export interface GraphFailure {
   op: GraphOp
@@ -88,62 +100,14 @@ export const DEFAULT_RETRY: RetryPolicy = {attempts: 3, initialDelayMs: 100, max
  * write ~40-45k rows/s fresh and ~23-29k rows/s when replacing; 1k-2.5k lose ~20% on fresh writes, 50k
  * halves the replacement rate (bigger deletes to commit). 10k keeps the locks and the rollback small.
  * Rows per UNWIND statement made no measurable difference between 1k and 5k.
- * Re-measured with the graph-batch.ts queries (Neo4j CPU per 300 files of ~1,000 entities, fresh/replace):
+ * Re-measured with the batched queries (Neo4j CPU per 300 files of ~1,000 entities, fresh/replace):
  * 2.5k 4.9/6.8 s, 10k 4.1-4.4/6.1-6.7 s, 25k 4.3-4.5/7.6-8.0 s, 60k 4.5-4.6/9.3-9.4 s; rows per query
  * 500, 2.5k and 10k within noise. 10k stays.
  */
 export const DEFAULT_MAX_ENTITIES_PER_TX = 10_000
 export const DEFAULT_ROWS_PER_QUERY = 2_500
 
-const SCHEMA = [
-  'CREATE CONSTRAINT lineage_sqlfile_path IF NOT EXISTS FOR (n:SqlFile) REQUIRE n.path IS UNIQUE',
-  'CREATE CONSTRAINT lineage_statement_id IF NOT EXISTS FOR (n:Statement) REQUIRE n.id IS UNIQUE',
-  'CREATE CONSTRAINT lineage_table_key IF NOT EXISTS FOR (n:Table) REQUIRE n.key IS UNIQUE',
-  'CREATE CONSTRAINT lineage_column_key IF NOT EXISTS FOR (n:Column) REQUIRE n.key IS UNIQUE',
-  'CREATE INDEX lineage_derives_statement IF NOT EXISTS FOR ()-[r:DERIVES_FROM]-() ON (r.statementId)',
-]
-export const REQUIRED_CONSTRAINTS = ['SqlFile.path', 'Statement.id', 'Table.key', 'Column.key'] as const
-
-/** A statement or edge of `path`: its id is exactly `path#<index>` (a path may itself contain '#'). */
-const OF_PATH = (id: string): string => `${id} STARTS WITH path + '#' AND substring(${id}, size(path) + 1) =~ '[0-9]+'`
-const Q = {
-  deleteDerives: `UNWIND $rows AS path MATCH (a)-[r:DERIVES_FROM]->(b) WHERE ${OF_PATH('r.statementId')}
-    DELETE r RETURN a:Table AS isTable, a.key AS a, b.key AS b`,
-  deleteStatements: `UNWIND $rows AS path MATCH (s:Statement) WHERE ${OF_PATH('s.id')}
-    WITH s, [(s)-[:READS|WRITES]->(t:Table) | t.key] AS tables, coalesce(s.columnKeys, []) AS columns
-    DETACH DELETE s RETURN tables, columns`,
-  deleteFiles: 'UNWIND $rows AS path MATCH (f:SqlFile {path: path}) DETACH DELETE f',
-  unsealFiles: 'UNWIND $rows AS path MATCH (f:SqlFile {path: path}) REMOVE f.contentHash',
-  ...FILE_AND_STATEMENT_QUERIES,
-  tables: 'UNWIND $rows AS r MERGE (t:Table {key: r.key}) SET t.name = r.name',
-  columns: 'UNWIND $rows AS r MERGE (c:Column {key: r.key}) SET c.id = r.id, c.name = r.name',
-  // Relationship endpoints are MERGEd (not MATCHed) so an orphan clean-up racing a baseline writer
-  // between its node and relationship transactions can never make a relationship silently vanish.
-  contains: `UNWIND $rows AS r MERGE (f:SqlFile {path: r.path}) WITH f, r MATCH (s:Statement {id: r.id})
-    MERGE (f)-[:CONTAINS]->(s)`,
-  reads: `UNWIND $rows AS r MATCH (s:Statement {id: r.statementId})
-    MERGE (t:Table {key: r.tableKey}) ON CREATE SET t.name = r.name MERGE (s)-[:READS]->(t)`,
-  writes: `UNWIND $rows AS r MATCH (s:Statement {id: r.statementId})
-    MERGE (t:Table {key: r.tableKey}) ON CREATE SET t.name = r.name MERGE (s)-[:WRITES]->(t)`,
-  hasColumn: `UNWIND $rows AS r MERGE (t:Table {key: r.tableKey}) ON CREATE SET t.name = r.tableName
-    MERGE (c:Column {key: r.key}) ON CREATE SET c.id = r.id, c.name = r.name MERGE (t)-[:HAS_COLUMN]->(c)`,
-  tableDerives: `UNWIND $rows AS r MERGE (a:Table {key: r.targetKey}) ON CREATE SET a.name = r.target.name
-    MERGE (b:Table {key: r.sourceKey}) ON CREATE SET b.name = r.source.name
-    MERGE (a)-[:DERIVES_FROM {statementId: r.statementId}]->(b)`,
-  columnDerives: `UNWIND $rows AS r
-    MERGE (a:Column {key: r.targetKey}) ON CREATE SET a.id = r.target.id, a.name = r.target.name
-    MERGE (b:Column {key: r.sourceKey}) ON CREATE SET b.id = r.source.id, b.name = r.source.name
-    MERGE (a)-[:DERIVES_FROM {statementId: r.statementId}]->(b)`,
-  derivelessColumns: `UNWIND $rows AS k MATCH (c:Column {key: k}) WHERE NOT (c)-[:DERIVES_FROM]-() RETURN k`,
-  liveColumns: `MATCH (s:Statement) WHERE any(k IN s.columnKeys WHERE k IN $keys)
-    UNWIND s.columnKeys AS k WITH k WHERE k IN $keys RETURN DISTINCT k`,
-  deleteColumns: `UNWIND $rows AS k MATCH (c:Column {key: k}) OPTIONAL MATCH (t:Table)-[:HAS_COLUMN]->(c)
-    WITH c, collect(t.key) AS tables DETACH DELETE c RETURN tables`,
-  deleteTables: 'UNWIND $rows AS k MATCH (t:Table {key: k}) WHERE NOT (t)--() DELETE t',
-  fileStates: `UNWIND $rows AS path OPTIONAL MATCH (f:SqlFile {path: path})
-    CALL (path) { MATCH (s:Statement) WHERE ${OF_PATH('s.id')} RETURN count(s) AS n }
-    RETURN path, f IS NOT NULL AS exists, f.contentHash AS contentHash, f.ingestedAt AS ingestedAt, n`,
-}
+const Q = {...REPLACE, ...ORPHANS, ...ENTITY_QUERIES, fileStates: READS.fileStates}
 type QueryName = keyof typeof Q
 
 class Candidates {
@@ -362,7 +326,7 @@ export class GraphWriter {
       })
       if (item.op === 'upsert') {
         const rows = singleRows(item.rows)
-        for (const name of ENTITY_QUERIES) {
+        for (const name of ENTITY_ORDER) {
           for (const row of rows[name]) await this.writeEntity(name, row)
         }
         await this.writeEntity('files', item.rows.file)
@@ -481,41 +445,6 @@ export class GraphWriter {
       error: text.length > 2000 ? `${text.slice(0, 2000)}...` : text,
       connectivity,
     }
-  }
-}
-
-const ENTITY_QUERIES = [
-  'statements',
-  'tables',
-  'columns',
-  'contains',
-  'reads',
-  'writes',
-  'hasColumn',
-  'tableDerives',
-  'columnDerives',
-] as const
-
-/** The rows of one file as the one-entity queries take them: nodes sorted by key, relationship endpoints named. */
-function singleRows(rows: FileRows): Record<(typeof ENTITY_QUERIES)[number], unknown[]> {
-  const tables = new Map(rows.tables.map((t) => [t.key, t]))
-  const columns = new Map(rows.columns.map((c) => [c.key, c]))
-  const tableName = (key: string): string => tables.get(key)?.name ?? key
-  const column = (key: string): {id: string; name: string} => columns.get(key) ?? {id: key, name: key}
-  return {
-    statements: rows.statements,
-    tables: byKey(tables),
-    columns: byKey(columns),
-    contains: rows.statements.map((s) => ({path: rows.file.path, id: s.id})),
-    reads: rows.reads.map((x) => ({...x, name: tableName(x.tableKey)})),
-    writes: rows.writes.map((x) => ({...x, name: tableName(x.tableKey)})),
-    hasColumn: byKey(columns).map((c) => ({...c, tableName: tableName(c.tableKey)})),
-    tableDerives: rows.tableDerives.map((d) => ({
-      ...d,
-      target: {name: tableName(d.targetKey)},
-      source: {name: tableName(d.sourceKey)},
-    })),
-    columnDerives: rows.columnDerives.map((d) => ({...d, target: column(d.targetKey), source: column(d.sourceKey)})),
   }
 }
 
