@@ -10,7 +10,8 @@
  *   unreachable Neo4j at connect means. neo4j-driver is imported there, lazily: importing this module is cheap.
  * - `apply` and `applyPrepared` never throw for Neo4j failures: they come back in `failed`, the rest in
  *   `written`. The writes report to `health` (created here unless the caller shares one).
- * - `removeOrphans`, `fileStates` and `constraintsPresent` throw what the driver throws; `ping` never throws.
+ * - `removeOrphans`, `fileStates` and `constraintsPresent` throw what the driver throws (`removeOrphans`, a
+ *   write, also Neo4jUnavailable while writes fail fast); `ping` never throws.
  * - Every value is a parameter. No message, log line or failure carries the password.
  */
 /* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment --
