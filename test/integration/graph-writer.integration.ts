@@ -2,6 +2,7 @@ import {expect} from 'chai'
 
 import {isLineageError, silentLogger} from '../../src/core/index.js'
 import {entityCount, fileRows, type GraphOp} from '../../src/core/graph/model.js'
+import {GraphHealth} from '../../src/core/graph/health.js'
 import {GraphWriter} from '../../src/core/graph/writer.js'
 import {type Neo4jContext, startProxy, stmt, upsert, useNeo4j} from '../helpers/neo4j.js'
 
@@ -337,10 +338,12 @@ describe('GraphWriter (real Neo4j)', function () {
   it('returns failures (never throws) when Neo4j goes away, fails fast while down, recovers', async () => {
     const proxy = await startProxy(ctx.uri)
     try {
+      const health = new GraphHealth()
       const writer = await GraphWriter.connect(
         {...ctx.conn, uri: proxy.uri},
-        {logger: silentLogger, acquisitionTimeoutMs: 1000, breakerMs: 1500},
+        {logger: silentLogger, acquisitionTimeoutMs: 1000, breakerMs: 1500, health},
       )
+      expect(writer.health).to.equal(health)
       try {
         await proxy.down()
         let started = Date.now()
@@ -348,6 +351,7 @@ describe('GraphWriter (real Neo4j)', function () {
         expect(Date.now() - started).to.be.below(5000)
         expect(r.written).to.deep.equal([])
         expect(r.failed.map((f) => f.code)).to.deep.equal(Array(3).fill('E_NEO4J_UNAVAILABLE'))
+        expect(health.downReason).to.match(/Failed to connect|closed/)
         // The breaker is open: the next write fails at once, without trying.
         started = Date.now()
         const again = await writer.apply(corpus(), {batched: false})
@@ -358,6 +362,7 @@ describe('GraphWriter (real Neo4j)', function () {
         await new Promise((resolve) => setTimeout(resolve, 1600))
         const ok = await writer.apply(corpus(), {batched: true})
         expect(ok.failed).to.deep.equal([])
+        expect(health.state.up).to.equal(true)
         expect((await writer.ping()).ok).to.equal(true)
       } finally {
         await writer.close()
@@ -369,23 +374,72 @@ describe('GraphWriter (real Neo4j)', function () {
   })
 
   it('retries a connectivity blip shorter than its backoff instead of failing', async () => {
+    // The blip must cut a transaction that is running: a connection refused before the work function starts
+    // is retried by the driver too, but costs no transaction. So a lock held here keeps the batch waiting
+    // inside its transaction (its HAS_COLUMN needs raw.orders) while the connection is cut.
+    await ctx.query("CREATE (:Table {key: 'raw.orders', name: 'raw.orders'})")
     const proxy = await startProxy(ctx.uri)
+    const holder = ctx.driver.session()
     try {
-      const writer = await GraphWriter.connect(
-        {...ctx.conn, uri: proxy.uri},
-        {logger: silentLogger, acquisitionTimeoutMs: 1000, retry: {attempts: 5, initialDelayMs: 400}},
-      )
+      const writer = await GraphWriter.connect({...ctx.conn, uri: proxy.uri}, {logger: silentLogger})
       try {
+        const lock = await holder.beginTransaction()
+        await lock.run("MATCH (t:Table {key: 'raw.orders'}) SET t.locked = true")
+        const writing = writer.apply(corpus(), {batched: true})
+        await waitForBlockedTransaction(ctx)
         await proxy.down()
+        await lock.rollback()
         setTimeout(() => void proxy.up(), 300)
-        const r = await writer.apply(corpus(), {batched: true})
+        const r = await writing
         expect(r.failed).to.deep.equal([])
         expect(writer.stats.retries).to.be.at.least(1)
       } finally {
         await writer.close()
       }
     } finally {
+      await holder.close()
       await proxy.close()
     }
+    expect(await ctx.graphSnapshot()).to.deep.equal(await cleanIngestion(ctx, corpus()))
+  })
+
+  it('a deadlock (a transient error) is retried by the driver and counted', async () => {
+    // A lock cycle with a transaction of the test's own: it holds raw.orders; the batch creates its SqlFile
+    // nodes, then waits for raw.orders; the test's transaction then MERGEs one of those SqlFiles. Neo4j 5
+    // aborts the side holding fewer locks (the younger on a tie), so the test's transaction first locks 1,000
+    // ballast nodes: the batch is the one to get Neo.TransientError.Transaction.DeadlockDetected.
+    await ctx.query("CREATE (:Table {key: 'raw.orders', name: 'raw.orders'})")
+    await ctx.query('UNWIND range(1, 1000) AS i CREATE (:Ballast {i: i})')
+    const holder = ctx.driver.session()
+    try {
+      await withWriter(ctx, async (w) => {
+        const other = await holder.beginTransaction()
+        await other.run('MATCH (b:Ballast) SET b.locked = true')
+        await other.run("MATCH (t:Table {key: 'raw.orders'}) SET t.locked = true")
+        const writing = w.apply(corpus(), {batched: true})
+        await waitForBlockedTransaction(ctx)
+        await other.run("MERGE (:SqlFile {path: 'etl/a.sql'})") // closes the cycle
+        await other.rollback()
+        const r = await writing
+        expect(r.failed).to.deep.equal([])
+        expect(r.transactions).to.equal(2)
+        expect(w.stats).to.deep.include({transactions: 2, retries: 1, failures: 0})
+        expect(w.health.state.up).to.equal(true)
+      })
+    } finally {
+      await holder.close()
+    }
+    await ctx.query('MATCH (b:Ballast) DELETE b')
+    expect(await ctx.graphSnapshot()).to.deep.equal(await cleanIngestion(ctx, corpus()))
   })
 })
+
+/** Wait until Neo4j shows a transaction waiting for a lock. */
+async function waitForBlockedTransaction(ctx: Neo4jContext): Promise<void> {
+  for (const until = Date.now() + 20_000; Date.now() < until;) {
+    const rows = await ctx.query("SHOW TRANSACTIONS YIELD status WHERE status STARTS WITH 'Blocked' RETURN status")
+    if (rows.length > 0) return
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+  throw new Error('no transaction blocked on a lock within 20 s')
+}

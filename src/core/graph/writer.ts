@@ -1,61 +1,60 @@
 /**
- * GraphWriter: writes file lineage into Neo4j (the model is in graph-model.ts) and takes it out again.
+ * GraphWriter: writes file lineage into Neo4j (the model is in graph/model) and takes it out again; the one
+ * object callers hold. It owns the driver, and hands the work to the batched writer (graph/batch-writer), the
+ * one-by-one baseline (graph/single-writer) and the transactions runner (graph/transactions: the driver's
+ * retries, the fail-fast window, the counters). The Cypher is in graph/cypher.
  *
  * - `connect` verifies connectivity and creates the uniqueness constraints; it throws LineageError
  *   E_NEO4J_UNAVAILABLE (exit 69) when Neo4j cannot be reached, E_CONFIG (78) when it rejects the
- *   credentials or the database. neo4j-driver is imported there, lazily: importing this module is cheap.
- * - `apply` never throws for Neo4j failures: they come back in `failed`, the rest in `written`.
- *   Batched: one UNWIND transaction per group of whole files (a file's rows are never split over two
- *   transactions, so a file is all in or all out), nodes before relationships, with the queries of
- *   graph-batch.ts (relationships CREATEd after the replacement delete). Single (the baseline): a
- *   replacement-delete transaction per op, then one transaction per node and per relationship, the
- *   SqlFile node (with contentHash) last, so a SqlFile carrying a contentHash proves its write completed.
- * - Transient errors are retried with exponential backoff; after a connectivity failure a circuit breaker
- *   fails further writes at once for `breakerMs`. A batch that fails for another reason is split so each
- *   file is tried alone, isolating a poisoned one.
- * - Every value is a parameter; labels and relationship types are constants here. No message carries the
- *   password.
+ *   credentials or the database. It does not report to GraphHealth: the caller that connects decides what an
+ *   unreachable Neo4j at connect means. neo4j-driver is imported there, lazily: importing this module is cheap.
+ * - `apply` and `applyPrepared` never throw for Neo4j failures: they come back in `failed`, the rest in
+ *   `written`. The writes report to `health` (created here unless the caller shares one).
+ * - `removeOrphans`, `fileStates` and `constraintsPresent` throw what the driver throws (`removeOrphans`, a
+ *   write, also Neo4jUnavailable while writes fail fast); `ping` never throws.
+ * - Every value is a parameter. No message, log line or failure carries the password.
  */
 /* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment --
    neo4j-driver declares its option bags (Config, SessionConfig, QueryConfig) as classes, yet documents and
    accepts plain objects for them. */
-import type {Driver, Transaction} from 'neo4j-driver'
+import type {Driver} from 'neo4j-driver'
 
 import {errorMessage, LineageError} from '../errors.js'
-import {BATCH_ORDER, BATCH_QUERIES, batchRows, byKey, FILE_AND_STATEMENT_QUERIES} from './batch-queries.js'
-import {entityCount, type FileRows, type GraphOp, type PreparedOp, prepareOp} from './model.js'
 import type {Logger} from '../logger.js'
+import {DEFAULT_MAX_ENTITIES_PER_TX, writeBatched} from './batch-writer.js'
+import {READS, REQUIRED_CONSTRAINTS, SCHEMA} from './cypher.js'
+import {GraphHealth} from './health.js'
+import {type GraphOp, type PreparedOp, prepareOp} from './model.js'
+import {connectError, describeFailure, redact} from './neo4j-errors.js'
+import {Candidates, cleanOrphans} from './replace.js'
+import {writeOneByOne} from './single-writer.js'
+import {
+  DEFAULT_BREAKER_MS,
+  DEFAULT_MAX_RETRY_TIME_MS,
+  DEFAULT_ROWS_PER_QUERY,
+  type Row,
+  Transactions,
+} from './transactions.js'
+import type {ApplyResult, FileState, Neo4jConnection, PreparedFailure, PreparedResult, WriterStats} from './types.js'
 
 export type {GraphOp, GraphRetract, GraphUpsert, PreparedOp} from './model.js'
+export type {ApplyResult, FileState, GraphFailure, Neo4jConnection, PreparedFailure, PreparedResult} from './types.js'
+export type {WriterStats} from './types.js'
+export {safeUri} from './neo4j-errors.js'
+export {REQUIRED_CONSTRAINTS} from './cypher.js'
+export {DEFAULT_MAX_ENTITIES_PER_TX} from './batch-writer.js'
+export {DEFAULT_BREAKER_MS, DEFAULT_MAX_RETRY_TIME_MS, DEFAULT_ROWS_PER_QUERY} from './transactions.js'
 
-export interface GraphFailure {
-  op: GraphOp
-  code: string
-  error: string
-}
-export interface ApplyResult {
-  written: GraphOp[]
-  failed: GraphFailure[]
-  transactions: number
-}
-export interface PreparedFailure {
-  item: PreparedOp
-  code: string
-  error: string
-}
-export interface PreparedResult {
-  written: PreparedOp[]
-  failed: PreparedFailure[]
-  transactions: number
-}
-export interface RetryPolicy {
-  attempts: number
-  initialDelayMs: number
-  maxDelayMs: number
-}
 export interface GraphWriterOptions {
   logger: Logger
-  retry?: Partial<RetryPolicy>
+  /** The health to report to; the service shares its own. A new one (up) when absent. */
+  health?: GraphHealth
+  /** How long the driver keeps retrying a failed transaction (ms); see graph/transactions. */
+  maxRetryTimeMs?: number
+  /**
+   * The longest `connect` waits for Neo4j (ms). It is the driver's connection acquisition timeout, so it also
+   * caps `acquisitionTimeoutMs` (verify passes what is left of its time budget).
+   */
   connectTimeoutMs?: number
   /** Create the constraints at connect (default true); `verify` only checks them. */
   createConstraints?: boolean
@@ -68,122 +67,40 @@ export interface GraphWriterOptions {
   /** Rows per UNWIND statement inside a transaction. */
   rowsPerQuery?: number
 }
-export interface Neo4jConnection {
-  uri: string
-  user: string
-  password: string
-  database: string | undefined
-}
-export interface FileState {
-  path: string
-  exists: boolean
-  contentHash: string | null
-  ingestedAt: string | null
-  statements: number
-}
-
-export const DEFAULT_RETRY: RetryPolicy = {attempts: 3, initialDelayMs: 100, maxDelayMs: 2000}
-/**
- * Measured on Neo4j 5.26 (2 cores, 300 generated files of ~650 entities): 10k-20k entities per transaction
- * write ~40-45k rows/s fresh and ~23-29k rows/s when replacing; 1k-2.5k lose ~20% on fresh writes, 50k
- * halves the replacement rate (bigger deletes to commit). 10k keeps the locks and the rollback small.
- * Rows per UNWIND statement made no measurable difference between 1k and 5k.
- * Re-measured with the graph-batch.ts queries (Neo4j CPU per 300 files of ~1,000 entities, fresh/replace):
- * 2.5k 4.9/6.8 s, 10k 4.1-4.4/6.1-6.7 s, 25k 4.3-4.5/7.6-8.0 s, 60k 4.5-4.6/9.3-9.4 s; rows per query
- * 500, 2.5k and 10k within noise. 10k stays.
- */
-export const DEFAULT_MAX_ENTITIES_PER_TX = 10_000
-export const DEFAULT_ROWS_PER_QUERY = 2_500
-
-const SCHEMA = [
-  'CREATE CONSTRAINT lineage_sqlfile_path IF NOT EXISTS FOR (n:SqlFile) REQUIRE n.path IS UNIQUE',
-  'CREATE CONSTRAINT lineage_statement_id IF NOT EXISTS FOR (n:Statement) REQUIRE n.id IS UNIQUE',
-  'CREATE CONSTRAINT lineage_table_key IF NOT EXISTS FOR (n:Table) REQUIRE n.key IS UNIQUE',
-  'CREATE CONSTRAINT lineage_column_key IF NOT EXISTS FOR (n:Column) REQUIRE n.key IS UNIQUE',
-  'CREATE INDEX lineage_derives_statement IF NOT EXISTS FOR ()-[r:DERIVES_FROM]-() ON (r.statementId)',
-]
-export const REQUIRED_CONSTRAINTS = ['SqlFile.path', 'Statement.id', 'Table.key', 'Column.key'] as const
-
-/** A statement or edge of `path`: its id is exactly `path#<index>` (a path may itself contain '#'). */
-const OF_PATH = (id: string): string => `${id} STARTS WITH path + '#' AND substring(${id}, size(path) + 1) =~ '[0-9]+'`
-const Q = {
-  deleteDerives: `UNWIND $rows AS path MATCH (a)-[r:DERIVES_FROM]->(b) WHERE ${OF_PATH('r.statementId')}
-    DELETE r RETURN a:Table AS isTable, a.key AS a, b.key AS b`,
-  deleteStatements: `UNWIND $rows AS path MATCH (s:Statement) WHERE ${OF_PATH('s.id')}
-    WITH s, [(s)-[:READS|WRITES]->(t:Table) | t.key] AS tables, coalesce(s.columnKeys, []) AS columns
-    DETACH DELETE s RETURN tables, columns`,
-  deleteFiles: 'UNWIND $rows AS path MATCH (f:SqlFile {path: path}) DETACH DELETE f',
-  unsealFiles: 'UNWIND $rows AS path MATCH (f:SqlFile {path: path}) REMOVE f.contentHash',
-  ...FILE_AND_STATEMENT_QUERIES,
-  tables: 'UNWIND $rows AS r MERGE (t:Table {key: r.key}) SET t.name = r.name',
-  columns: 'UNWIND $rows AS r MERGE (c:Column {key: r.key}) SET c.id = r.id, c.name = r.name',
-  // Relationship endpoints are MERGEd (not MATCHed) so an orphan clean-up racing a baseline writer
-  // between its node and relationship transactions can never make a relationship silently vanish.
-  contains: `UNWIND $rows AS r MERGE (f:SqlFile {path: r.path}) WITH f, r MATCH (s:Statement {id: r.id})
-    MERGE (f)-[:CONTAINS]->(s)`,
-  reads: `UNWIND $rows AS r MATCH (s:Statement {id: r.statementId})
-    MERGE (t:Table {key: r.tableKey}) ON CREATE SET t.name = r.name MERGE (s)-[:READS]->(t)`,
-  writes: `UNWIND $rows AS r MATCH (s:Statement {id: r.statementId})
-    MERGE (t:Table {key: r.tableKey}) ON CREATE SET t.name = r.name MERGE (s)-[:WRITES]->(t)`,
-  hasColumn: `UNWIND $rows AS r MERGE (t:Table {key: r.tableKey}) ON CREATE SET t.name = r.tableName
-    MERGE (c:Column {key: r.key}) ON CREATE SET c.id = r.id, c.name = r.name MERGE (t)-[:HAS_COLUMN]->(c)`,
-  tableDerives: `UNWIND $rows AS r MERGE (a:Table {key: r.targetKey}) ON CREATE SET a.name = r.target.name
-    MERGE (b:Table {key: r.sourceKey}) ON CREATE SET b.name = r.source.name
-    MERGE (a)-[:DERIVES_FROM {statementId: r.statementId}]->(b)`,
-  columnDerives: `UNWIND $rows AS r
-    MERGE (a:Column {key: r.targetKey}) ON CREATE SET a.id = r.target.id, a.name = r.target.name
-    MERGE (b:Column {key: r.sourceKey}) ON CREATE SET b.id = r.source.id, b.name = r.source.name
-    MERGE (a)-[:DERIVES_FROM {statementId: r.statementId}]->(b)`,
-  derivelessColumns: `UNWIND $rows AS k MATCH (c:Column {key: k}) WHERE NOT (c)-[:DERIVES_FROM]-() RETURN k`,
-  liveColumns: `MATCH (s:Statement) WHERE any(k IN s.columnKeys WHERE k IN $keys)
-    UNWIND s.columnKeys AS k WITH k WHERE k IN $keys RETURN DISTINCT k`,
-  deleteColumns: `UNWIND $rows AS k MATCH (c:Column {key: k}) OPTIONAL MATCH (t:Table)-[:HAS_COLUMN]->(c)
-    WITH c, collect(t.key) AS tables DETACH DELETE c RETURN tables`,
-  deleteTables: 'UNWIND $rows AS k MATCH (t:Table {key: k}) WHERE NOT (t)--() DELETE t',
-  fileStates: `UNWIND $rows AS path OPTIONAL MATCH (f:SqlFile {path: path})
-    CALL (path) { MATCH (s:Statement) WHERE ${OF_PATH('s.id')} RETURN count(s) AS n }
-    RETURN path, f IS NOT NULL AS exists, f.contentHash AS contentHash, f.ingestedAt AS ingestedAt, n`,
-}
-type QueryName = keyof typeof Q
-
-class Candidates {
-  tables = new Set<string>()
-  columns = new Set<string>()
-}
-
-interface Failure {
-  code: 'E_NEO4J_UNAVAILABLE' | 'E_NEO4J_WRITE'
-  error: string
-  connectivity: boolean
-}
 
 export class GraphWriter {
-  readonly stats = {transactions: 0, entities: 0, retries: 0, failures: 0}
-  private readonly retry: RetryPolicy
-  /** Driver query options: the database when one is configured (the server default otherwise). */
-  private readonly db: {database?: string}
-  private breakerUntil = 0
-  private breakerReason = ''
+  readonly stats: WriterStats = {transactions: 0, entities: 0, retries: 0, failures: 0}
+  readonly health: GraphHealth
+  private readonly txs: Transactions
 
   private constructor(
     private readonly driver: Driver,
     private readonly conn: Neo4jConnection,
     private readonly options: GraphWriterOptions,
   ) {
-    this.retry = {...DEFAULT_RETRY, ...options.retry}
-    this.db = conn.database === undefined ? {} : {database: conn.database}
+    this.health = options.health ?? new GraphHealth()
+    this.txs = new Transactions(driver, this.db, this.health, this.stats, {
+      logger: options.logger,
+      breakerMs: options.breakerMs ?? DEFAULT_BREAKER_MS,
+      rowsPerQuery: options.rowsPerQuery ?? DEFAULT_ROWS_PER_QUERY,
+      redact: (text) => redact(text, conn),
+    })
+  }
+
+  /** Driver query options: the database when one is configured (the server default otherwise). */
+  private get db(): {database?: string} {
+    return this.conn.database === undefined ? {} : {database: this.conn.database}
   }
 
   static async connect(conn: Neo4jConnection, options: GraphWriterOptions): Promise<GraphWriter> {
     const neo4j = (await import('neo4j-driver')).default
     // No password: the 'none' scheme (a server with auth disabled); the typings lack auth.none().
     const auth = conn.password === '' ? {scheme: 'none', credentials: ''} : neo4j.auth.basic(conn.user, conn.password)
-    const timeout = options.acquisitionTimeoutMs ?? 5000
+    const timeout = Math.min(options.acquisitionTimeoutMs ?? 5000, options.connectTimeoutMs ?? 10_000)
     const driver = neo4j.driver(conn.uri, auth, {
       connectionAcquisitionTimeout: timeout,
       connectionTimeout: timeout,
-      // Reads (fileStates, constraintsPresent) use the driver's own retries: keep them short when Neo4j is down.
-      maxTransactionRetryTime: 2000,
+      maxTransactionRetryTime: options.maxRetryTimeMs ?? DEFAULT_MAX_RETRY_TIME_MS,
       disableLosslessIntegers: true,
       logging: {
         level: 'warn',
@@ -194,7 +111,8 @@ export class GraphWriter {
     })
     const writer = new GraphWriter(driver, conn, options)
     try {
-      await withTimeout(driver.verifyConnectivity(writer.db), options.connectTimeoutMs ?? 10_000)
+      // Bounded by the acquisition timeout above: verifying is acquiring one connection.
+      await driver.verifyConnectivity(writer.db)
       if (options.createConstraints !== false) {
         for (const statement of SCHEMA) await driver.executeQuery(statement, {}, writer.db)
       }
@@ -226,53 +144,45 @@ export class GraphWriter {
     const last = new Map<string, PreparedOp>()
     for (const item of items) last.set(item.path, item)
     const todo = [...last.values()]
-    const written = items.filter((i) => last.get(i.path) !== i)
-    const failed: PreparedFailure[] = []
-    if (options.batched) {
-      for (const group of this.groups(todo)) {
-        const outcome = await this.writeGroup(group)
-        written.push(...outcome.written)
-        failed.push(...outcome.failed)
-      }
-    } else {
-      for (const item of todo) {
-        const outcome = await this.writeSingle(item)
-        written.push(...outcome.written)
-        failed.push(...outcome.failed)
-      }
-    }
+    const superseded = items.filter((i) => last.get(i.path) !== i)
+    const describe = (error: unknown) => describeFailure(error, this.conn)
+    const outcome = options.batched
+      ? await writeBatched(todo, {
+          txs: this.txs,
+          stats: this.stats,
+          logger: this.options.logger,
+          maxEntitiesPerTx: this.options.maxEntitiesPerTx ?? DEFAULT_MAX_ENTITIES_PER_TX,
+          describe,
+        })
+      : await writeOneByOne(todo, {txs: this.txs, stats: this.stats, describe})
+    const failed: PreparedFailure[] = outcome.failed
     this.stats.failures += failed.length
-    return {written, failed, transactions: this.stats.transactions - before}
+    return {written: [...superseded, ...outcome.written], failed, transactions: this.stats.transactions - before}
   }
 
   /** Delete the given Table and Column nodes when nothing references them any more (one transaction). */
   async removeOrphans(tableKeys: Iterable<string>, columnKeys: Iterable<string>): Promise<void> {
-    const c = new Candidates()
-    for (const k of tableKeys) c.tables.add(k)
-    for (const k of columnKeys) c.columns.add(k)
-    await this.runTx((tx) => this.cleanOrphans(tx, c))
+    // Read once: an iterator gives its keys once, and the driver may run the work function again.
+    const tables = [...tableKeys]
+    const columns = [...columnKeys]
+    await this.txs.write(async (tx) => {
+      const c = new Candidates()
+      for (const k of tables) c.tables.add(k)
+      for (const k of columns) c.columns.add(k)
+      await cleanOrphans(this.txs, tx, c)
+    })
   }
 
   /** What the graph holds for these paths (retry-failed's skip decisions). */
   async fileStates(paths: string[]): Promise<Map<string, FileState>> {
-    const {records} = await this.driver.executeQuery(Q.fileStates, {rows: paths}, this.db)
-    const states = new Map<string, FileState>()
-    for (const r of records) {
-      const path = r.get('path') as string
-      states.set(path, {
-        path,
-        exists: r.get('exists') as boolean,
-        contentHash: r.get('contentHash') as string | null,
-        ingestedAt: r.get('ingestedAt') as string | null,
-        statements: r.get('n') as number,
-      })
-    }
-    return states
+    const rows = await this.txs.read(READS.fileStates, {rows: paths})
+    return new Map(rows.map((r) => [String(r.path), fileState(r)]))
   }
 
+  /** Whether Neo4j answers one query now (no retries); Neo4j ends the query after `timeoutMs`. */
   async ping(timeoutMs = 3000): Promise<{ok: boolean; error?: string}> {
     try {
-      await withTimeout(this.driver.executeQuery('RETURN 1', {}, this.db), timeoutMs)
+      await this.txs.probe(READS.ping, timeoutMs)
       return {ok: true}
     } catch (error) {
       return {ok: false, error: redact(errorMessage(error), this.conn)}
@@ -280,15 +190,13 @@ export class GraphWriter {
   }
 
   async constraintsPresent(): Promise<{ok: boolean; missing: string[]}> {
-    const {records} = await this.driver.executeQuery(
-      'SHOW CONSTRAINTS YIELD type, labelsOrTypes, properties',
-      {},
-      this.db,
-    )
+    const rows = await this.txs.read(READS.constraints)
+    const unique = new Set(['UNIQUENESS', 'NODE_PROPERTY_UNIQUENESS', 'NODE_KEY'])
+    const list = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : [])
     const present = new Set(
-      records
-        .filter((r) => ['UNIQUENESS', 'NODE_PROPERTY_UNIQUENESS', 'NODE_KEY'].includes(r.get('type') as string))
-        .map((r) => `${(r.get('labelsOrTypes') as string[]).join(':')}.${(r.get('properties') as string[]).join(',')}`),
+      rows
+        .filter((r) => typeof r.type === 'string' && unique.has(r.type))
+        .map((r) => `${list(r.labelsOrTypes).join(':')}.${list(r.properties).join(',')}`),
     )
     const missing = REQUIRED_CONSTRAINTS.filter((c) => !present.has(c))
     return {ok: missing.length === 0, missing}
@@ -297,286 +205,20 @@ export class GraphWriter {
   async close(): Promise<void> {
     await this.driver.close()
   }
-
-  // ---- batched ------------------------------------------------------------------------------------------
-
-  private groups(items: PreparedOp[]): PreparedOp[][] {
-    const max = this.options.maxEntitiesPerTx ?? DEFAULT_MAX_ENTITIES_PER_TX
-    const groups: PreparedOp[][] = []
-    let current: PreparedOp[] = []
-    let size = 0
-    for (const item of items) {
-      const n = item.op === 'upsert' ? entityCount(item.rows) : 1
-      if (current.length > 0 && size + n > max) {
-        groups.push(current)
-        current = []
-        size = 0
-      }
-      current.push(item)
-      size += n
-    }
-    if (current.length > 0) groups.push(current)
-    return groups
-  }
-
-  private async writeGroup(group: PreparedOp[]): Promise<{written: PreparedOp[]; failed: PreparedFailure[]}> {
-    try {
-      await this.runTx(async (tx) => {
-        const candidates = await this.deleteOld(tx, group)
-        await this.run(
-          tx,
-          'deleteFiles',
-          group.filter((i) => i.op === 'retract').map((i) => i.path),
-        )
-        const rows = batchRows(group.flatMap((i) => (i.op === 'upsert' ? [i.rows] : [])))
-        for (const name of BATCH_ORDER) await this.runCypher(tx, BATCH_QUERIES[name], rows[name])
-        await this.cleanOrphans(tx, candidates)
-      })
-      this.stats.entities += group.reduce((n, i) => n + (i.op === 'upsert' ? entityCount(i.rows) : 0), 0)
-      return {written: group, failed: []}
-    } catch (error) {
-      const failure = this.describe(error)
-      if (failure.connectivity || group.length === 1) {
-        return {written: [], failed: group.map((item) => ({item, code: failure.code, error: failure.error}))}
-      }
-      this.options.logger.warn(`a batch of ${group.length} files failed (${failure.error}); writing each alone`)
-      const written: PreparedOp[] = []
-      const failed: PreparedFailure[] = []
-      for (const item of group) {
-        const one = await this.writeGroup([item])
-        written.push(...one.written)
-        failed.push(...one.failed)
-      }
-      return {written, failed}
-    }
-  }
-
-  // ---- single (baseline) --------------------------------------------------------------------------------
-
-  private async writeSingle(item: PreparedOp): Promise<{written: PreparedOp[]; failed: PreparedFailure[]}> {
-    try {
-      await this.runTx(async (tx) => {
-        const candidates = await this.deleteOld(tx, [item])
-        await this.run(tx, item.op === 'retract' ? 'deleteFiles' : 'unsealFiles', [item.path])
-        await this.cleanOrphans(tx, candidates)
-      })
-      if (item.op === 'upsert') {
-        const rows = singleRows(item.rows)
-        for (const name of ENTITY_QUERIES) {
-          for (const row of rows[name]) await this.writeEntity(name, row)
-        }
-        await this.writeEntity('files', item.rows.file)
-      }
-      return {written: [item], failed: []}
-    } catch (error) {
-      const failure = this.describe(error)
-      return {written: [], failed: [{item, code: failure.code, error: failure.error}]}
-    }
-  }
-
-  private async writeEntity(name: QueryName, row: unknown): Promise<void> {
-    await this.runTx(async (tx) => {
-      await this.run(tx, name, [row])
-    })
-    this.stats.entities++
-  }
-
-  // ---- shared pieces ------------------------------------------------------------------------------------
-
-  /** Delete what these paths produced before; returns the Table and Column nodes that may now be orphans. */
-  private async deleteOld(tx: Transaction, items: PreparedOp[]): Promise<Candidates> {
-    const c = new Candidates()
-    const paths = items.map((i) => i.path)
-    for (const r of await this.run(tx, 'deleteDerives', paths)) {
-      const set = r.isTable === true ? c.tables : c.columns
-      set.add(r.a as string)
-      set.add(r.b as string)
-    }
-    for (const r of await this.run(tx, 'deleteStatements', paths)) {
-      for (const k of r.tables as string[]) c.tables.add(k)
-      for (const k of r.columns as string[]) c.columns.add(k)
-    }
-    return c
-  }
-
-  private async cleanOrphans(tx: Transaction, c: Candidates): Promise<void> {
-    const deriveless = (await this.run(tx, 'derivelessColumns', [...c.columns])).map((r) => r.k as string)
-    if (deriveless.length === 0) return this.cleanTables(tx, c.tables)
-    const {records} = await tx.run(Q.liveColumns, {keys: deriveless})
-    const live = new Set(records.map((r) => r.get('k') as string))
-    const dead = deriveless.filter((k) => !live.has(k))
-    for (const r of await this.run(tx, 'deleteColumns', dead)) for (const k of r.tables as string[]) c.tables.add(k)
-    return this.cleanTables(tx, c.tables)
-  }
-
-  private async cleanTables(tx: Transaction, tables: Set<string>): Promise<void> {
-    await this.run(tx, 'deleteTables', [...tables])
-  }
-
-  /** Run one of the UNWIND queries over rows, in slices; returns the result rows as plain objects. */
-  private run(tx: Transaction, name: QueryName, rows: readonly unknown[]): Promise<Record<string, unknown>[]> {
-    return this.runCypher(tx, Q[name], rows)
-  }
-
-  private async runCypher(
-    tx: Transaction,
-    cypher: string,
-    rows: readonly unknown[],
-  ): Promise<Record<string, unknown>[]> {
-    const out: Record<string, unknown>[] = []
-    const size = this.options.rowsPerQuery ?? DEFAULT_ROWS_PER_QUERY
-    for (let i = 0; i < rows.length; i += size) {
-      const {records} = await tx.run(cypher, {rows: rows.slice(i, i + size)})
-      for (const r of records) out.push(r.toObject())
-    }
-    return out
-  }
-
-  /** One write transaction with bounded retries; every attempt counts as a transaction. */
-  private async runTx(work: (tx: Transaction) => Promise<void>): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      if (Date.now() < this.breakerUntil) throw new BreakerOpen(this.breakerReason)
-      this.stats.transactions++
-      const session = this.driver.session({...this.db, defaultAccessMode: 'WRITE'})
-      try {
-        const tx = await session.beginTransaction()
-        try {
-          await work(tx)
-          await tx.commit()
-        } catch (error) {
-          if (tx.isOpen()) await tx.rollback().catch(() => undefined)
-          throw error
-        }
-        return
-      } catch (error) {
-        const kind = classify(error)
-        if (kind === 'fatal' || attempt >= this.retry.attempts) {
-          if (kind === 'connectivity') this.openBreaker(error)
-          throw error
-        }
-        this.stats.retries++
-        const delay = Math.min(this.retry.maxDelayMs, this.retry.initialDelayMs * 2 ** (attempt - 1))
-        this.options.logger.debug(`Neo4j transient error, retry ${attempt} in ${delay} ms`, {
-          error: errorMessage(error),
-        })
-        await new Promise((resolve) => setTimeout(resolve, delay))
-      } finally {
-        await session.close().catch(() => undefined)
-      }
-    }
-  }
-
-  private openBreaker(error: unknown): void {
-    this.breakerUntil = Date.now() + (this.options.breakerMs ?? 5000)
-    this.breakerReason = redact(errorMessage(error), this.conn)
-  }
-
-  private describe(error: unknown): Failure {
-    const connectivity = classify(error) === 'connectivity'
-    const code = (error as {code?: unknown}).code
-    const prefix = typeof code === 'string' && code.startsWith('Neo.') ? `${code}: ` : ''
-    const text = redact(`${prefix}${errorMessage(error)}`, this.conn)
-    return {
-      code: connectivity ? 'E_NEO4J_UNAVAILABLE' : 'E_NEO4J_WRITE',
-      error: text.length > 2000 ? `${text.slice(0, 2000)}...` : text,
-      connectivity,
-    }
-  }
 }
 
-const ENTITY_QUERIES = [
-  'statements',
-  'tables',
-  'columns',
-  'contains',
-  'reads',
-  'writes',
-  'hasColumn',
-  'tableDerives',
-  'columnDerives',
-] as const
-
-/** The rows of one file as the one-entity queries take them: nodes sorted by key, relationship endpoints named. */
-function singleRows(rows: FileRows): Record<(typeof ENTITY_QUERIES)[number], unknown[]> {
-  const tables = new Map(rows.tables.map((t) => [t.key, t]))
-  const columns = new Map(rows.columns.map((c) => [c.key, c]))
-  const tableName = (key: string): string => tables.get(key)?.name ?? key
-  const column = (key: string): {id: string; name: string} => columns.get(key) ?? {id: key, name: key}
-  return {
-    statements: rows.statements,
-    tables: byKey(tables),
-    columns: byKey(columns),
-    contains: rows.statements.map((s) => ({path: rows.file.path, id: s.id})),
-    reads: rows.reads.map((x) => ({...x, name: tableName(x.tableKey)})),
-    writes: rows.writes.map((x) => ({...x, name: tableName(x.tableKey)})),
-    hasColumn: byKey(columns).map((c) => ({...c, tableName: tableName(c.tableKey)})),
-    tableDerives: rows.tableDerives.map((d) => ({
-      ...d,
-      target: {name: tableName(d.targetKey)},
-      source: {name: tableName(d.sourceKey)},
-    })),
-    columnDerives: rows.columnDerives.map((d) => ({...d, target: column(d.targetKey), source: column(d.sourceKey)})),
+/** A fileStates row, checked: what Neo4j answered is input like any other. */
+function fileState(r: Row): FileState {
+  const {path, exists, contentHash, ingestedAt, n} = r
+  const stringOrNull = (v: unknown): v is string | null => v === null || typeof v === 'string'
+  if (
+    typeof path !== 'string' ||
+    typeof exists !== 'boolean' ||
+    typeof n !== 'number' ||
+    !stringOrNull(contentHash) ||
+    !stringOrNull(ingestedAt)
+  ) {
+    throw new LineageError('E_NEO4J_WRITE', `Neo4j answered an unexpected file state: ${JSON.stringify(r)}`)
   }
-}
-
-class BreakerOpen extends Error {
-  readonly code = 'ServiceUnavailable'
-  constructor(reason: string) {
-    super(`Neo4j unavailable (failing fast after: ${reason})`)
-  }
-}
-
-/** connectivity: retried, then opens the breaker; transient: retried; fatal: not retried. */
-function classify(error: unknown): 'connectivity' | 'transient' | 'fatal' {
-  const code = (error as {code?: unknown}).code
-  const message = errorMessage(error)
-  if (code === 'ServiceUnavailable' || code === 'SessionExpired') return 'connectivity'
-  if (/Connection acquisition timed out|ECONNREFUSED|ECONNRESET|EPIPE|Pool is closed/.test(message)) {
-    return 'connectivity'
-  }
-  if (typeof code === 'string' && code.startsWith('Neo.TransientError.')) return 'transient'
-  if ((error as {retryable?: unknown}).retryable === true) return 'transient'
-  return 'fatal'
-}
-
-function connectError(error: unknown, conn: Neo4jConnection): LineageError {
-  const code = (error as {code?: unknown}).code
-  const where = `Neo4j at ${safeUri(conn.uri)}`
-  const reason = redact(errorMessage(error), conn)
-  if (code === 'Neo.ClientError.Security.Unauthorized' || code === 'Neo.ClientError.Security.AuthenticationRateLimit') {
-    return new LineageError(
-      'E_CONFIG',
-      `${where} rejected the credentials of user "${conn.user}"`,
-      'Check NEO4J_USER and NEO4J_PASSWORD (or NEO4J_PASSWORD_FILE).',
-    )
-  }
-  if (code === 'Neo.ClientError.Database.DatabaseNotFound') {
-    return new LineageError('E_CONFIG', `${where}: ${reason}`, 'Check NEO4J_DATABASE.')
-  }
-  return new LineageError('E_NEO4J_UNAVAILABLE', `${where} is unreachable: ${reason}`)
-}
-
-/** The URI without any user:password@ part. */
-export function safeUri(uri: string): string {
-  return uri.replace(/\/\/[^@/]*@/, '//')
-}
-
-function redact(text: string, conn: Neo4jConnection): string {
-  let out = text.split(conn.uri).join(safeUri(conn.uri))
-  if (conn.password.length >= 4) out = out.split(conn.password).join('***')
-  return out
-}
-
-async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      reject(new Error(`no answer within ${ms} ms`))
-    }, ms)
-  })
-  try {
-    return await Promise.race([promise, timeout])
-  } finally {
-    clearTimeout(timer)
-  }
+  return {path, exists, contentHash, ingestedAt, statements: n}
 }

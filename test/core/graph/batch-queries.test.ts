@@ -1,10 +1,11 @@
 import {expect} from 'chai'
 
-import {BATCH_ORDER, BATCH_QUERIES, batchRows} from '../../../src/core/graph/batch-queries.js'
+import {BATCH_ORDER, BATCH_QUERIES, ENTITY_ORDER, ENTITY_QUERIES} from '../../../src/core/graph/cypher.js'
+import {batchRows} from '../../../src/core/graph/rows.js'
 import {fileRows, type FileRows} from '../../../src/core/graph/model.js'
 import {stmt, upsert} from '../../helpers/neo4j.js'
 
-describe('graph-batch', () => {
+describe('graph rows and queries (batched, and the baseline)', () => {
   const a = fileRows(
     upsert('a.sql', [
       stmt(0, {sources: ['raw.x'], targets: ['mart.y'], columns: [{target: 'mart.y.id', sources: ['raw.x.id']}]}),
@@ -60,5 +61,15 @@ describe('graph-batch', () => {
     }
     expect(BATCH_QUERIES.columns).to.match(/MERGE \(t\)-\[:HAS_COLUMN\]->\(c\)/)
     expect(new Set(BATCH_ORDER).size).to.equal(Object.keys(BATCH_QUERIES).length)
+  })
+
+  it('baseline: nodes before relationships, and the SqlFile is not among them (it is written last, alone)', () => {
+    const nodes = ['statements', 'tables', 'columns']
+    const position = (q: string) => ENTITY_ORDER.indexOf(q as (typeof ENTITY_ORDER)[number])
+    for (const rel of ['contains', 'reads', 'writes', 'hasColumn', 'tableDerives', 'columnDerives']) {
+      for (const node of nodes) expect(position(node)).to.be.lessThan(position(rel))
+    }
+    expect(ENTITY_ORDER).not.to.include('files')
+    expect([...ENTITY_ORDER, 'files'].sort()).to.deep.equal(Object.keys(ENTITY_QUERIES).sort())
   })
 })

@@ -1,0 +1,149 @@
+/**
+ * Every Cypher statement lineage runs against Neo4j, as text: the schema, the replacement delete and orphan
+ * clean-up both writers share, the reads, the batched writer's UNWIND queries and the baseline's one-entity
+ * queries. Pure: no I/O, no driver; throws nothing. Every value is a `$parameter` (a batch's rows are `$rows`);
+ * labels, relationship types and property names are constants here, never built from data.
+ *
+ * Why the batched queries (BATCH_QUERIES) differ from the one-entity-per-transaction ones (ENTITY_QUERIES):
+ * - Relationships of a statement are CREATEd, not MERGEd. That is exact here: the same transaction has just
+ *   deleted every Statement of these paths (DETACH, so their CONTAINS, READS and WRITES went with them) and
+ *   every DERIVES_FROM carrying one of their statement ids; a statement id belongs to one path; and each
+ *   file's rows are deduplicated (graph/model). MERGE would search the relationships between the two
+ *   endpoints first, a cost that grows with how many statements use a column: on a fresh graph of 300
+ *   generated files it was two thirds of Neo4j's CPU.
+ * - Endpoints are MATCHed, not MERGEd: the node queries earlier in the transaction created every Table and
+ *   Column the rows name (`batchRows` makes sure of it even for rows replayed from the failed-ingestion
+ *   file), so the relationship rows carry keys only, which also halves what is sent.
+ * - Column nodes and their HAS_COLUMN come in one pass, and Table and Column properties are set on creation
+ *   only (a key determines its name, so an existing node already has it).
+ * HAS_COLUMN stays MERGE: it joins nodes that files share.
+ *
+ * The baseline writes each entity in a transaction of its own, so its relationship queries MERGE their
+ * endpoints (not MATCH): an orphan clean-up racing a baseline writer between its node and relationship
+ * transactions can never make a relationship silently vanish.
+ */
+
+export const SCHEMA = [
+  'CREATE CONSTRAINT lineage_sqlfile_path IF NOT EXISTS FOR (n:SqlFile) REQUIRE n.path IS UNIQUE',
+  'CREATE CONSTRAINT lineage_statement_id IF NOT EXISTS FOR (n:Statement) REQUIRE n.id IS UNIQUE',
+  'CREATE CONSTRAINT lineage_table_key IF NOT EXISTS FOR (n:Table) REQUIRE n.key IS UNIQUE',
+  'CREATE CONSTRAINT lineage_column_key IF NOT EXISTS FOR (n:Column) REQUIRE n.key IS UNIQUE',
+  'CREATE INDEX lineage_derives_statement IF NOT EXISTS FOR ()-[r:DERIVES_FROM]-() ON (r.statementId)',
+] as const
+
+/** The uniqueness constraints SCHEMA creates, as `Label.property` (what constraintsPresent checks). */
+export const REQUIRED_CONSTRAINTS = ['SqlFile.path', 'Statement.id', 'Table.key', 'Column.key'] as const
+
+/** A statement or edge of `path`: its id is exactly `path#<index>` (a path may itself contain '#'). */
+const OF_PATH = (id: string): string => `${id} STARTS WITH path + '#' AND substring(${id}, size(path) + 1) =~ '[0-9]+'`
+
+/** Taking out what paths produced before: `$rows` are paths. */
+export const REPLACE = {
+  deleteDerives: `UNWIND $rows AS path MATCH (a)-[r:DERIVES_FROM]->(b) WHERE ${OF_PATH('r.statementId')}
+    DELETE r RETURN a:Table AS isTable, a.key AS a, b.key AS b`,
+  deleteStatements: `UNWIND $rows AS path MATCH (s:Statement) WHERE ${OF_PATH('s.id')}
+    WITH s, [(s)-[:READS|WRITES]->(t:Table) | t.key] AS tables, coalesce(s.columnKeys, []) AS columns
+    DETACH DELETE s RETURN tables, columns`,
+  deleteFiles: 'UNWIND $rows AS path MATCH (f:SqlFile {path: path}) DETACH DELETE f',
+  /** Baseline: the SqlFile loses its contentHash until the last of its entity transactions seals it again. */
+  unsealFiles: 'UNWIND $rows AS path MATCH (f:SqlFile {path: path}) REMOVE f.contentHash',
+} as const
+
+/** Deleting Table and Column nodes nothing references any more: `$rows` (or `$keys`) are node keys. */
+export const ORPHANS = {
+  derivelessColumns: `UNWIND $rows AS k MATCH (c:Column {key: k}) WHERE NOT (c)-[:DERIVES_FROM]-() RETURN k`,
+  liveColumns: `MATCH (s:Statement) WHERE any(k IN s.columnKeys WHERE k IN $keys)
+    UNWIND s.columnKeys AS k WITH k WHERE k IN $keys RETURN DISTINCT k`,
+  deleteColumns: `UNWIND $rows AS k MATCH (c:Column {key: k}) OPTIONAL MATCH (t:Table)-[:HAS_COLUMN]->(c)
+    WITH c, collect(t.key) AS tables DETACH DELETE c RETURN tables`,
+  deleteTables: 'UNWIND $rows AS k MATCH (t:Table {key: k}) WHERE NOT (t)--() DELETE t',
+} as const
+
+export const READS = {
+  /** What the graph holds for each path in `$rows` (retry-failed's skip decisions). */
+  fileStates: `UNWIND $rows AS path OPTIONAL MATCH (f:SqlFile {path: path})
+    CALL (path) { MATCH (s:Statement) WHERE ${OF_PATH('s.id')} RETURN count(s) AS n }
+    RETURN path, f IS NOT NULL AS exists, f.contentHash AS contentHash, f.ingestedAt AS ingestedAt, n`,
+  constraints: 'SHOW CONSTRAINTS YIELD type, labelsOrTypes, properties',
+  ping: 'RETURN 1',
+} as const
+
+/** The SqlFile and Statement upserts: the same in both modes (a batch's rows, or the one row of the baseline). */
+const FILE_AND_STATEMENT_QUERIES = {
+  files: `UNWIND $rows AS r MERGE (f:SqlFile {path: r.path})
+    SET f.contentHash = r.contentHash, f.dialect = r.dialect, f.ingestedAt = r.ingestedAt`,
+  statements: `UNWIND $rows AS r MERGE (s:Statement {id: r.id})
+    SET s.index = toInteger(r.index), s.kind = r.kind, s.line = toInteger(r.line), s.status = r.status,
+      s.columnKeys = r.columnKeys, s.unresolvedColumns = r.unresolvedColumns`,
+} as const
+
+export const BATCH_QUERIES = {
+  ...FILE_AND_STATEMENT_QUERIES,
+  tables: 'UNWIND $rows AS r MERGE (t:Table {key: r.key}) ON CREATE SET t.name = r.name',
+  columns: `UNWIND $rows AS r MATCH (t:Table {key: r.tableKey})
+    MERGE (c:Column {key: r.key}) ON CREATE SET c.id = r.id, c.name = r.name MERGE (t)-[:HAS_COLUMN]->(c)`,
+  looseColumns: 'UNWIND $rows AS r MERGE (c:Column {key: r.key}) ON CREATE SET c.id = r.id, c.name = r.name',
+  contains: `UNWIND $rows AS r MATCH (f:SqlFile {path: r.path}) MATCH (s:Statement {id: r.id})
+    CREATE (f)-[:CONTAINS]->(s)`,
+  reads: `UNWIND $rows AS r MATCH (s:Statement {id: r.statementId}) MATCH (t:Table {key: r.tableKey})
+    CREATE (s)-[:READS]->(t)`,
+  writes: `UNWIND $rows AS r MATCH (s:Statement {id: r.statementId}) MATCH (t:Table {key: r.tableKey})
+    CREATE (s)-[:WRITES]->(t)`,
+  tableDerives: `UNWIND $rows AS r MATCH (a:Table {key: r.targetKey}) MATCH (b:Table {key: r.sourceKey})
+    CREATE (a)-[:DERIVES_FROM {statementId: r.statementId}]->(b)`,
+  columnDerives: `UNWIND $rows AS r MATCH (a:Column {key: r.targetKey}) MATCH (b:Column {key: r.sourceKey})
+    CREATE (a)-[:DERIVES_FROM {statementId: r.statementId}]->(b)`,
+} as const
+
+export type BatchQuery = keyof typeof BATCH_QUERIES
+/** The order they run in: nodes before the relationships that need them. */
+export const BATCH_ORDER: readonly BatchQuery[] = [
+  'files',
+  'statements',
+  'tables',
+  'columns',
+  'looseColumns',
+  'contains',
+  'reads',
+  'writes',
+  'tableDerives',
+  'columnDerives',
+]
+
+export const ENTITY_QUERIES = {
+  ...FILE_AND_STATEMENT_QUERIES,
+  tables: 'UNWIND $rows AS r MERGE (t:Table {key: r.key}) SET t.name = r.name',
+  columns: 'UNWIND $rows AS r MERGE (c:Column {key: r.key}) SET c.id = r.id, c.name = r.name',
+  contains: `UNWIND $rows AS r MERGE (f:SqlFile {path: r.path}) WITH f, r MATCH (s:Statement {id: r.id})
+    MERGE (f)-[:CONTAINS]->(s)`,
+  reads: `UNWIND $rows AS r MATCH (s:Statement {id: r.statementId})
+    MERGE (t:Table {key: r.tableKey}) ON CREATE SET t.name = r.name MERGE (s)-[:READS]->(t)`,
+  writes: `UNWIND $rows AS r MATCH (s:Statement {id: r.statementId})
+    MERGE (t:Table {key: r.tableKey}) ON CREATE SET t.name = r.name MERGE (s)-[:WRITES]->(t)`,
+  hasColumn: `UNWIND $rows AS r MERGE (t:Table {key: r.tableKey}) ON CREATE SET t.name = r.tableName
+    MERGE (c:Column {key: r.key}) ON CREATE SET c.id = r.id, c.name = r.name MERGE (t)-[:HAS_COLUMN]->(c)`,
+  tableDerives: `UNWIND $rows AS r MERGE (a:Table {key: r.targetKey}) ON CREATE SET a.name = r.target.name
+    MERGE (b:Table {key: r.sourceKey}) ON CREATE SET b.name = r.source.name
+    MERGE (a)-[:DERIVES_FROM {statementId: r.statementId}]->(b)`,
+  columnDerives: `UNWIND $rows AS r
+    MERGE (a:Column {key: r.targetKey}) ON CREATE SET a.id = r.target.id, a.name = r.target.name
+    MERGE (b:Column {key: r.sourceKey}) ON CREATE SET b.id = r.source.id, b.name = r.source.name
+    MERGE (a)-[:DERIVES_FROM {statementId: r.statementId}]->(b)`,
+} as const
+
+export type EntityQuery = keyof typeof ENTITY_QUERIES
+/**
+ * The baseline's order: nodes before relationships, and the SqlFile (with its contentHash) is not here: it is
+ * written last, alone, so a SqlFile carrying a contentHash proves the whole file was written.
+ */
+export const ENTITY_ORDER = [
+  'statements',
+  'tables',
+  'columns',
+  'contains',
+  'reads',
+  'writes',
+  'hasColumn',
+  'tableDerives',
+  'columnDerives',
+] as const satisfies readonly EntityQuery[]

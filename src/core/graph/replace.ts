@@ -1,0 +1,49 @@
+/**
+ * What both writers do inside a transaction around the new rows: take out what the paths produced before
+ * (their statements and the DERIVES_FROM edges those made), and afterwards delete the Table and Column nodes
+ * that this left unreferenced. Runs in the caller's transaction; throws what the driver throws.
+ */
+import type {ManagedTransaction} from 'neo4j-driver'
+
+import {ORPHANS, REPLACE} from './cypher.js'
+import type {Transactions} from './transactions.js'
+
+/** Table and Column keys that may be orphans once a transaction's deletes are done. */
+export class Candidates {
+  readonly tables = new Set<string>()
+  readonly columns = new Set<string>()
+}
+
+const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x) => typeof x === 'string') : [])
+const string = (v: unknown): string[] => (typeof v === 'string' ? [v] : [])
+
+/** Delete what these paths produced before; returns the Table and Column nodes that may now be orphans. */
+export async function deleteOld(txs: Transactions, tx: ManagedTransaction, paths: string[]): Promise<Candidates> {
+  const c = new Candidates()
+  for (const r of await txs.unwind(tx, REPLACE.deleteDerives, paths)) {
+    const set = r.isTable === true ? c.tables : c.columns
+    for (const k of [...string(r.a), ...string(r.b)]) set.add(k)
+  }
+  for (const r of await txs.unwind(tx, REPLACE.deleteStatements, paths)) {
+    for (const k of strings(r.tables)) c.tables.add(k)
+    for (const k of strings(r.columns)) c.columns.add(k)
+  }
+  return c
+}
+
+/**
+ * Delete the candidates nothing references any more. A column without DERIVES_FROM is still alive while a
+ * statement names it in `columnKeys`; a table is alive while any relationship touches it (its columns too).
+ */
+export async function cleanOrphans(txs: Transactions, tx: ManagedTransaction, c: Candidates): Promise<void> {
+  const deriveless = (await txs.unwind(tx, ORPHANS.derivelessColumns, [...c.columns])).flatMap((r) => string(r.k))
+  if (deriveless.length > 0) {
+    const {records} = await tx.run(ORPHANS.liveColumns, {keys: deriveless})
+    const live = new Set(records.flatMap((r) => string(r.get('k'))))
+    const dead = deriveless.filter((k) => !live.has(k))
+    for (const r of await txs.unwind(tx, ORPHANS.deleteColumns, dead)) {
+      for (const k of strings(r.tables)) c.tables.add(k)
+    }
+  }
+  await txs.unwind(tx, ORPHANS.deleteTables, [...c.tables])
+}

@@ -1,0 +1,103 @@
+/**
+ * The rows the Cypher of graph/cypher.ts takes, built from the rows of whole files (graph/model): for the
+ * batched writer, the rows of several files merged into one set per query (`batchRows`); for the baseline, the
+ * rows of one file as its one-entity queries take them (`singleRows`). Pure: no I/O, no driver; throws nothing.
+ * Nodes come sorted by key, so concurrent writers take their locks in one order.
+ */
+import type {BatchQuery, EntityQuery} from './cypher.js'
+import type {FileRows} from './model.js'
+
+interface TableNode {
+  key: string
+  name: string
+}
+interface ColumnNode {
+  key: string
+  id: string
+  name: string
+  tableKey: string
+}
+interface LooseColumn {
+  key: string
+  id: string
+  name: string
+}
+
+/** The values of a map of nodes, sorted by key (a stable lock order). */
+export const byKey = <T extends {key: string}>(m: Map<string, T>): T[] =>
+  [...m.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+
+/**
+ * The rows of several files for BATCH_QUERIES: nodes deduplicated and sorted by key (a stable lock order),
+ * relationships as keys.
+ */
+export function batchRows(all: readonly FileRows[]): Record<BatchQuery, unknown[]> {
+  const nodes = batchNodes(all)
+  return {
+    files: all.map((rows) => rows.file),
+    statements: all.flatMap((rows) => rows.statements),
+    tables: byKey(nodes.tables),
+    columns: byKey(nodes.columns),
+    looseColumns: byKey(nodes.loose),
+    contains: all.flatMap((rows) => rows.statements.map((s) => ({path: rows.file.path, id: s.id}))),
+    reads: all.flatMap((r) => r.reads),
+    writes: all.flatMap((r) => r.writes),
+    tableDerives: all.flatMap((r) => r.tableDerives),
+    columnDerives: all.flatMap((r) => r.columnDerives),
+  }
+}
+
+/**
+ * The Table and Column nodes of several files, each once. An endpoint that no node row names (possible only
+ * in rows from elsewhere, such as an old failed-ingestion file) is created as the baseline's MERGE would create
+ * it: named by its key, and a column without a table (`loose`).
+ */
+function batchNodes(all: readonly FileRows[]): {
+  tables: Map<string, TableNode>
+  columns: Map<string, ColumnNode>
+  loose: Map<string, LooseColumn>
+} {
+  const tables = new Map<string, TableNode>()
+  const columns = new Map<string, ColumnNode>()
+  const loose = new Map<string, LooseColumn>()
+  for (const rows of all) {
+    for (const t of rows.tables) tables.set(t.key, t)
+    for (const c of rows.columns) columns.set(c.key, c)
+  }
+  const table = (key: string): void => {
+    if (!tables.has(key)) tables.set(key, {key, name: key})
+  }
+  const column = (key: string): void => {
+    if (!columns.has(key) && !loose.has(key)) loose.set(key, {key, id: key, name: key})
+  }
+  for (const rows of all) {
+    for (const r of [...rows.reads, ...rows.writes]) table(r.tableKey)
+    for (const d of rows.tableDerives) [d.targetKey, d.sourceKey].forEach(table)
+    for (const d of rows.columnDerives) [d.targetKey, d.sourceKey].forEach(column)
+  }
+  for (const c of columns.values()) table(c.tableKey)
+  return {tables, columns, loose}
+}
+
+/** The rows of one file as the one-entity queries take them: nodes sorted by key, relationship endpoints named. */
+export function singleRows(rows: FileRows): Record<Exclude<EntityQuery, 'files'>, unknown[]> {
+  const tables = new Map(rows.tables.map((t) => [t.key, t]))
+  const columns = new Map(rows.columns.map((c) => [c.key, c]))
+  const tableName = (key: string): string => tables.get(key)?.name ?? key
+  const column = (key: string): {id: string; name: string} => columns.get(key) ?? {id: key, name: key}
+  return {
+    statements: rows.statements,
+    tables: byKey(tables),
+    columns: byKey(columns),
+    contains: rows.statements.map((s) => ({path: rows.file.path, id: s.id})),
+    reads: rows.reads.map((x) => ({...x, name: tableName(x.tableKey)})),
+    writes: rows.writes.map((x) => ({...x, name: tableName(x.tableKey)})),
+    hasColumn: byKey(columns).map((c) => ({...c, tableName: tableName(c.tableKey)})),
+    tableDerives: rows.tableDerives.map((d) => ({
+      ...d,
+      target: {name: tableName(d.targetKey)},
+      source: {name: tableName(d.sourceKey)},
+    })),
+    columnDerives: rows.columnDerives.map((d) => ({...d, target: column(d.targetKey), source: column(d.sourceKey)})),
+  }
+}
