@@ -1,6 +1,6 @@
 /**
- * `lineage bench`: the real pipeline, in process and end to end, once per configuration (bench-steps.ts), on
- * the same workload (bench-workload.ts), each from an empty cache, ledger and state folder and an empty graph.
+ * `lineage bench`: the real pipeline, in process and end to end, once per configuration (steps.ts), on
+ * the same workload (workload.ts), each from an empty cache, ledger and state folder and an empty graph.
  *
  * A step starts the service in watch mode (startService, the core's public surface) on an empty watched folder,
  * copies the corpus in so that chokidar's events drive it, waits until every file has settled (the service

@@ -50,7 +50,7 @@ describe('fault: Neo4j slow, then refusing connections, then fine', function () 
     writeCorpus(raw, 10, 40)
     await waitFor('10 failures while connections are reset', () => ledgerCounts(state).failed === 10, 60_000)
 
-    // Connections accepted and never answered: the driver's pool cannot get one. (After the breaker's 5 s,
+    // Connections accepted and never answered: the driver's pool cannot get one. (After the writer's 5 s fail-fast window,
     // so that the writes really wait for a connection rather than failing fast.)
     await proxy.set('stall')
     await sleep(5500)
@@ -60,7 +60,7 @@ describe('fault: Neo4j slow, then refusing connections, then fine', function () 
     const health = (await (await fetch(`http://127.0.0.1:${s.metricsPort}/healthz`)).json()) as {status: string}
     expect(health.status, 'the service is alive and says what is wrong').to.equal('degraded')
 
-    // Fine again: after the circuit breaker's 5 s, writes land; a failed file edited and one deleted meanwhile.
+    // Fine again: after the writer's 5 s fail-fast window, writes land; a failed file edited and one deleted meanwhile.
     await proxy.set('pass')
     await sleep(5500)
     writeFile(raw, relFor(45), sqlFor(45, 2))

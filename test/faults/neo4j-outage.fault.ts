@@ -55,7 +55,7 @@ describe('fault: Neo4j stopped in the middle of an ingest, started again, then l
     expect(readFailures(env.LINEAGE_FAILED_FILE!).entries).to.have.length(expected)
     expect(s.stats.graphFailures).to.equal(expected)
 
-    // Back, on the same port and home. The service reconnects by itself, once its circuit breaker (which
+    // Back, on the same port and home. The service reconnects by itself, once its fail-fast window (which
     // fails writes at once for 5 s after a connectivity failure, into the failed-ingestion file) lets it.
     await server!.start()
     await sleep(5500)

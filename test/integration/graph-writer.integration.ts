@@ -352,7 +352,7 @@ describe('GraphWriter (real Neo4j)', function () {
         expect(r.written).to.deep.equal([])
         expect(r.failed.map((f) => f.code)).to.deep.equal(Array(3).fill('E_NEO4J_UNAVAILABLE'))
         expect(health.downReason).to.match(/Failed to connect|closed/)
-        // The breaker is open: the next write fails at once, without trying.
+        // Inside the fail-fast window: the next write fails at once, without trying.
         started = Date.now()
         const again = await writer.apply(corpus(), {batched: false})
         expect(Date.now() - started).to.be.below(200)

@@ -159,7 +159,7 @@ describe('lineage watch: a folder of SQL files becomes the graph (chokidar, SQLi
       expect(health.status).to.equal('degraded')
       expect(health.problems.join()).to.match(/Neo4j/)
       await proxy.up()
-      // The writer fails fast for 5 s after a connectivity failure (its circuit breaker); then it tries again.
+      // The writer fails fast for 5 s after a connectivity failure (its fail-fast window, graph/health.ts); then it tries again.
       await new Promise((r) => setTimeout(r, 5500))
       writeSql(raw, 'after.sql', POSITIONS.replace('mart.positions', 'mart.after'))
       await waitFor('after.sql in the graph', async () => (await tablesOf('after.sql')).length === 2, 30_000)

@@ -79,7 +79,7 @@ export class GraphConnection implements GraphSink {
     this.lastAttempt = this.now()
     try {
       const {GraphWriter} = await import('./writer.js')
-      this.writer = await GraphWriter.connect(this.conn, {logger: this.options.logger})
+      this.writer = await GraphWriter.connect(this.conn, {logger: this.options.logger, health: this.health})
       if (this.health.markUp()) this.options.logger.info(`Neo4j is reachable again at ${safeUri(this.conn.uri)}`)
     } catch (error) {
       if (force && isLineageError(error) && error.code === 'E_CONFIG') throw error
