@@ -98,7 +98,7 @@ export function createLogger(options: LoggerOptions): Logger {
 /** The service's logger: readable lines on the stream and, when `file` is set, JSON lines in that file. */
 export async function openLogger(options: FileLoggerOptions): Promise<ServiceLogger> {
   if (options.file === undefined) return build(options, undefined)
-  const {openLogFile} = await import('./log-file.js')
+  const {openLogFile} = await import('./util/log-file.js')
   const file = options.file
   const sink = openLogFile(file, {
     level: options.level,

@@ -7,10 +7,26 @@
  * ...) and LineageError E_CACHE for a file that is not a lineage parse cache or has a schema this version
  * does not know; `moveAside` throws the file system's error when the file can be neither moved nor removed.
  */
-import {closeSync, mkdirSync, openSync, readSync, renameSync, rmSync, statSync} from 'node:fs'
+import {closeSync, mkdirSync, openSync, readSync, statSync} from 'node:fs'
 import {dirname} from 'node:path'
 
-import {openDatabase, type Db, type Statement, type Transaction} from '../util/sqlite.js'
+import {
+  fileIdentity,
+  type FileIdentity,
+  openDatabase,
+  type Db,
+  type Statement,
+  type Transaction,
+} from '../util/sqlite.js'
+
+export {
+  fileIdentity,
+  type FileIdentity,
+  moveAside,
+  type MoveOutcome,
+  removeSidecars,
+  sameIdentity,
+} from '../util/sqlite.js'
 
 import {LineageError} from '../errors.js'
 
@@ -37,26 +53,6 @@ CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NU
 `
 
 const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1')
-
-export interface FileIdentity {
-  dev: number
-  ino: number
-}
-
-/** Device and inode of the file at `file`, or undefined when there is none. */
-export function fileIdentity(file: string): FileIdentity | undefined {
-  try {
-    const st = statSync(file)
-    return {dev: st.dev, ino: st.ino}
-  } catch {
-    return undefined
-  }
-}
-
-export function sameIdentity(a: FileIdentity | undefined, b: FileIdentity | undefined): boolean {
-  if (a === undefined || b === undefined) return false
-  return a.dev === b.dev && a.ino === b.ino
-}
 
 /** SQLITE_CORRUPT (any extended code) or SQLITE_NOTADB: the file is damaged, not merely busy or unwritable. */
 export function isCorruption(error: unknown): boolean {
@@ -221,47 +217,4 @@ export function diskSize(file: string): {dbBytes: number; walBytes: number} {
     }
   }
   return {dbBytes: size(file), walBytes: size(`${file}-wal`)}
-}
-
-/** `20260102T030405Z`: a UTC timestamp that sorts and is safe in file names. */
-export function fileTimestamp(date: Date): string {
-  return date
-    .toISOString()
-    .replace(/[-:]/g, '')
-    .replace(/\.\d+Z$/, 'Z')
-}
-
-/**
- * Move a damaged cache file (with its -wal and -shm) to `<file>.corrupt-<UTC timestamp>`, or remove it
- * when it cannot be moved. Does nothing when the file at the path is no longer `expected` (another worker
- * or `cache clear` has already dealt with it).
- */
-export function moveAside(file: string, expected: FileIdentity | undefined, now: Date): MoveOutcome {
-  const current = fileIdentity(file)
-  if (current === undefined || (expected !== undefined && !sameIdentity(current, expected))) return {kind: 'replaced'}
-  let target = `${file}.corrupt-${fileTimestamp(now)}`
-  for (let i = 1; fileIdentity(target) !== undefined; i++) target = `${file}.corrupt-${fileTimestamp(now)}-${i}`
-  try {
-    renameSync(file, target)
-  } catch {
-    // Renaming can fail where removing works (a target we may not create); if both fail, this throws.
-    rmSync(file, {force: true})
-    removeSidecars(file)
-    return {kind: 'removed'}
-  }
-  for (const suffix of ['-wal', '-shm']) {
-    try {
-      renameSync(`${file}${suffix}`, `${target}${suffix}`)
-    } catch {
-      rmSync(`${file}${suffix}`, {force: true})
-    }
-  }
-  return {kind: 'moved', to: target}
-}
-
-export type MoveOutcome = {kind: 'moved'; to: string} | {kind: 'removed'} | {kind: 'replaced'}
-
-/** Remove the -wal and -shm files of a database that is gone, so a new file never replays a stale WAL. */
-export function removeSidecars(file: string): void {
-  for (const suffix of ['-wal', '-shm']) rmSync(`${file}${suffix}`, {force: true})
 }

@@ -12,12 +12,13 @@
  * writable, a file that is not a parse cache). After that, get, put, putMany, flush, stats and close never
  * throw: a failure is logged once per kind and degrades to a miss. Uses no main-thread-only API.
  */
-import {createHash} from 'node:crypto'
-
 import {errorMessage, isLineageError, LineageError} from '../errors.js'
 import type {FileLineage} from '../types.js'
 import {type Logger, silentLogger} from '../logger.js'
 import {cacheStats, readCacheStats, type CacheStats} from './admin.js'
+import {type CachedLineage, type CacheEntry, type CacheKey, cacheKeyBytes, parseStored} from './entry.js'
+
+export type {CachedLineage, CacheEntry, CacheKey} from './entry.js'
 import {
   closeQuietly,
   type Connection,
@@ -35,17 +36,6 @@ import {
   sameIdentity,
 } from './db.js'
 
-export * from './admin.js'
-
-export interface CacheKey {
-  /** Hex sha256 of the file's bytes. */
-  contentHash: string
-  parserVersion: string
-  dialect: string
-  /** Hash of template variables and schema; '' (or absent) when there are none. */
-  variant?: string
-}
-
 export interface CacheEvents {
   /** The file was damaged; `movedTo` is where it went, or null when it had to be removed instead. */
   onCorrupt?(info: {file: string; movedTo: string | null; reason: string}): void
@@ -58,21 +48,8 @@ export interface ParseCacheOptions {
   events?: CacheEvents
 }
 
-export interface CacheEntry {
-  key: CacheKey
-  lineage: FileLineage
-}
-
-export type CachedLineage = Omit<FileLineage, 'path'>
-
 /** How often the file's identity and header are checked, and how long counters wait before being written. */
 const INTERVAL_MS = 1000
-
-/** The 32-byte key of an entry: sha256 over the parts, unambiguously joined. */
-export function cacheKeyBytes(key: CacheKey): Buffer {
-  const parts = JSON.stringify([key.contentHash, key.parserVersion, key.dialect, key.variant ?? ''])
-  return createHash('sha256').update(parts).digest()
-}
 
 export class ParseCache {
   readonly file: string
@@ -305,19 +282,6 @@ export class ParseCache {
     if (this.reported.has(kind)) return
     this.reported.add(kind)
     this.logger.warn(`${message} (further failures of this kind are not logged)`)
-  }
-}
-
-/** Parse a stored entry; undefined for anything that is not lineage (then it counts as a miss). */
-function parseStored(text: string): CachedLineage | undefined {
-  try {
-    const value: unknown = JSON.parse(text)
-    const v = value as Partial<CachedLineage> | null
-    return typeof v === 'object' && v !== null && Array.isArray(v.statements) && typeof v.status === 'string'
-      ? (v as CachedLineage)
-      : undefined
-  } catch {
-    return undefined
   }
 }
 

@@ -20,7 +20,7 @@ import {closeSync, fsyncSync, openSync, readFileSync, statSync, unlinkSync, writ
 import {dirname} from 'node:path'
 
 import {type GraphOp, type PreparedOp, prepareOp} from '../graph/model.js'
-import type {FailureSink} from './ingestor.js'
+import type {GraphFailure} from '../graph/writer.js'
 import {fsyncDir, writeFileAtomic} from '../util/fs.js'
 import {DEFAULT_WAIT_MS, withLock} from '../util/lock.js'
 import {type DeadLetterEntry, parseEntry, parseMarker, type SupersededMarker} from './failed-entry.js'
@@ -124,6 +124,15 @@ export async function markSuperseded(
   }))
   await appendLines(file, markers)
   return markers
+}
+
+/** Where graph writes that failed after retries are kept for `lineage retry-failed`. */
+export interface FailureSink {
+  /** Named in log lines. */
+  readonly location: string
+  append(failures: GraphFailure[]): Promise<unknown>
+  /** Older failed writes of these paths, written now, must never be replayed over them. */
+  markSuperseded(written: GraphOp[], hadFailed: (path: string) => boolean): Promise<unknown>
 }
 
 /** The failed-ingestion file as the ingestor's FailureSink. */

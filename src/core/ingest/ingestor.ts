@@ -15,13 +15,13 @@ import {join} from 'node:path'
 import {errorMessage} from '../errors.js'
 import type {GraphSink} from '../graph/connection.js'
 import type {GraphOp} from '../graph/model.js'
-import type {GraphFailure} from '../graph/writer.js'
 import type {Logger} from '../logger.js'
 import type {Settings} from '../ops/settings.js'
 import type {FileEvent} from './batcher.js'
+import type {FailureSink} from './dead-letter.js'
 import {removeOutput} from './file-task.js'
 import {FileOutcomes} from './file-outcomes.js'
-import type {LedgerRow} from './ledger.js'
+import type {LedgerRow, LedgerStore} from './ledger.js'
 import type {IngestObserver} from './observer.js'
 import {type Parser, parseAll} from './parsers.js'
 
@@ -46,21 +46,6 @@ export interface IngestStats {
   inFlight: number
   /** When the last batch was recorded (the ingestor's clock, ms; 0 before the first). */
   lastBatchAt: number
-}
-
-/** The ledger as the ingestor uses it. */
-export interface LedgerStore {
-  get(path: string): LedgerRow | undefined
-  apply(changes: {path: string; row: LedgerRow | null}[]): void
-}
-
-/** Where graph writes that failed after retries are kept for `lineage retry-failed`. */
-export interface FailureSink {
-  /** Named in log lines. */
-  readonly location: string
-  append(failures: GraphFailure[]): Promise<unknown>
-  /** Older failed writes of these paths, written now, must never be replayed over them. */
-  markSuperseded(written: GraphOp[], hadFailed: (path: string) => boolean): Promise<unknown>
 }
 
 export interface IngestDeps {

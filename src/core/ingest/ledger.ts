@@ -7,10 +7,10 @@
  * crash in between means the file is ingested again (re-ingest is idempotent). A damaged ledger is moved
  * aside and started afresh, which costs one full re-ingest and loses nothing.
  */
-import {mkdirSync, renameSync} from 'node:fs'
+import {mkdirSync} from 'node:fs'
 import {dirname} from 'node:path'
 
-import {openDatabase, type Db} from '../util/sqlite.js'
+import {moveAside, openDatabase, type Db} from '../util/sqlite.js'
 
 import {errorMessage} from '../errors.js'
 import type {Logger} from '../logger.js'
@@ -36,7 +36,13 @@ interface RawRow {
   updated_at: string
 }
 
-export class Ledger {
+/** The ledger as the ingestor uses it. */
+export interface LedgerStore {
+  get(path: string): LedgerRow | undefined
+  apply(changes: {path: string; row: LedgerRow | null}[]): void
+}
+
+export class Ledger implements LedgerStore {
   private constructor(
     private db: Db,
     private readonly file: string,
@@ -47,15 +53,9 @@ export class Ledger {
     try {
       return new Ledger(Ledger.connect(file), file)
     } catch (error) {
-      const aside = `${file}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`
-      logger.warn(`ingest ledger ${file} is unreadable (${errorMessage(error)}); moved to ${aside}, re-ingesting all`)
-      for (const suffix of ['', '-wal', '-shm']) {
-        try {
-          renameSync(`${file}${suffix}`, `${aside}${suffix}`)
-        } catch {
-          // that part did not exist
-        }
-      }
+      const moved = moveAside(file, undefined, new Date())
+      const where = moved.kind === 'moved' ? `moved to ${moved.to}` : 'removed'
+      logger.warn(`ingest ledger ${file} is unreadable (${errorMessage(error)}); ${where}, re-ingesting all`)
       return new Ledger(Ledger.connect(file), file)
     }
   }

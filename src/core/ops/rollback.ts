@@ -18,6 +18,9 @@ import {
   type ValueChange,
 } from './flag-state.js'
 import {LineageError} from '../errors.js'
+import {FEATURE_NOTES} from './feature-notes.js'
+
+export {FEATURE_NOTES} from './feature-notes.js'
 import {
   FEATURE_ENV,
   FEATURES,
@@ -50,31 +53,6 @@ export interface FlagChangeResult {
   /** What this step does and what to watch afterwards (the runbook's effect and monitor notes). */
   effect: string[]
   next: string[]
-}
-
-/** What disabling each feature does, and what to watch afterwards. */
-export const FEATURE_NOTES: Record<Feature, {effect: string[]; monitor: string}> = {
-  parallel: {
-    effect: ['Parsing goes back to one file at a time on the main thread; the worker pool is drained and stopped.'],
-    monitor:
-      'Watch whether the problem persists; expect roughly 2-3x baseline throughput with cache and batching still on.',
-  },
-  'neo4j-batch': {
-    effect: ['Graph entities are written one transaction each instead of UNWIND batches.'],
-    monitor: 'Watch the Neo4j connection and transaction logs, and neo4j_write_failures_total.',
-  },
-  batching: {
-    effect: ['File events are processed as they come: no debounce, no de-duplication.'],
-    monitor: 'Watch CPU use and how file events are handled (queue_size).',
-  },
-  'parse-cache': {
-    effect: ['Every change is parsed again; the parse cache is not consulted. This is the baseline (1x).'],
-    monitor: 'Confirm baseline behaviour: parse_cache_hits_total stops growing.',
-  },
-  metrics: {
-    effect: ['Pipeline metrics are no longer collected; /metrics keeps only feature_flag_enabled and lineage_up.'],
-    monitor: 'Dashboards lose the pipeline series until metrics are enabled again.',
-  },
 }
 
 const NEXT_AFTER_ROLLBACK = [

@@ -15,8 +15,8 @@ import {dirname} from 'node:path'
 
 import {pino, type Logger as Pino} from 'pino'
 
-import {errorMessage} from './errors.js'
-import {CENSOR, type LogFields, type LogLevel, type LogSink, REDACT_PATHS} from './logger.js'
+import {errorMessage} from '../errors.js'
+import {CENSOR, type LogFields, type LogLevel, type LogSink, REDACT_PATHS} from '../logger.js'
 
 type Destination = ReturnType<typeof pino.destination>
 
