@@ -11,7 +11,24 @@ import {
   LOG_LEVELS,
   type Logger,
   type LogLevel,
+  resolveSettings,
+  resolveTarget,
+  type Target,
+  targetLine,
 } from './core/index.js'
+
+/** The flags of every command that acts on a service's state (rollback, flags, cache, retry-failed, verify). */
+export const targetFlags = {
+  service: Flags.string({
+    description: 'the running service to act on (its name, state folder or pid), when several are registered',
+    env: 'LINEAGE_SERVICE',
+    helpGroup: 'TARGET',
+  }),
+  'state-dir': Flags.string({
+    description: 'act on this state folder (LINEAGE_STATE_DIR) instead of the registered service',
+    helpGroup: 'TARGET',
+  }),
+}
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<
   (typeof BaseCommand)['baseFlags'] & T['flags']
@@ -62,6 +79,20 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     this.flags = flags as BaseFlags<T>
     this.args = args as BaseArgs<T>
     this.logger = createLogger({level: this.flags['log-level'], stream: process.stderr})
+  }
+
+  /**
+   * The service this command acts on (see core/ops/target.ts) and its first line, printed before anything else
+   * (stderr under --json, where the result carries it as `target`).
+   */
+  protected target(flags: {service?: string | undefined; 'state-dir'?: string | undefined}): Target {
+    const target = resolveTarget({configFile: this.flags.config, stateDir: flags['state-dir'], service: flags.service})
+    const line = targetLine(target)
+    if (this.jsonEnabled()) this.note(line)
+    else this.log(line)
+    // Tolerant settings: a bad unrelated value is a warning here, never a reason to refuse a rollback.
+    for (const problem of resolveSettings(target.input).problems) this.note(`warning: ${problem}`)
+    return target
   }
 
   /** Register something to close in `finally()` (driver, database, watcher, pool), last opened first closed. */

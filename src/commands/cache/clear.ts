@@ -1,4 +1,4 @@
-import {BaseCommand} from '../../base-command.js'
+import {BaseCommand, targetFlags} from '../../base-command.js'
 import {clearCache, resolveSettings, type ClearResult} from '../../core/index.js'
 import {describeClear} from '../../ui/cache.js'
 
@@ -12,8 +12,10 @@ confirmation. Files are re-parsed and the cache refills as they are ingested.`
 
   static override examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> --json']
 
+  static override flags = {...targetFlags}
+
   public async run(): Promise<ClearResult> {
-    const {cacheFile} = resolveSettings({configFile: this.flags.config})
+    const {cacheFile} = resolveSettings(this.target(this.flags).input)
     const result = clearCache(cacheFile)
     this.log(describeClear(result))
     return result

@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 
-import {BaseCommand} from '../../base-command.js'
+import {BaseCommand, targetFlags} from '../../base-command.js'
 import {assertCacheHealthy, cacheStats, checkCache, resolveSettings, type CacheStatsResult} from '../../core/index.js'
 import {describeCacheStats} from '../../ui/cache.js'
 
@@ -21,10 +21,11 @@ the whole file.`
 
   static override flags = {
     check: Flags.boolean({description: 'also run the integrity check; exit 1 if the file is damaged'}),
+    ...targetFlags,
   }
 
   public async run(): Promise<CacheStatsResult> {
-    const {cacheFile} = resolveSettings({configFile: this.flags.config})
+    const {cacheFile} = resolveSettings(this.target(this.flags).input)
     const stats = cacheStats(cacheFile)
     const check = this.flags.check && stats.status === 'ok' ? checkCache(cacheFile) : null
     for (const line of describeCacheStats(stats, check)) this.log(line)
