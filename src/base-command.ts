@@ -122,8 +122,11 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       // The body is the output; leave with its status and without oclif printing the error again.
       Errors.exit(body.exit)
     }
+    // One line and one hint line, never oclif's box wrapped at 80 columns: read at 3 a.m., grepped in a journal.
+    process.stderr.write(`${oneLine(body)}\n`)
     const text = body.hint ? `${body.message}\n${body.hint}` : body.message
-    throw new Errors.CLIError(text, {exit: body.exit, code: body.code})
+    // Printed above; oclif's handler only takes the exit status from it (its message stays for programs and tests).
+    throw Object.assign(new Errors.CLIError(text, {exit: body.exit, code: body.code}), {skipOclifErrorHandling: true})
   }
 
   protected override async finally(err: Error | undefined): Promise<unknown> {
@@ -136,6 +139,12 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     }
     return super.finally(err)
   }
+}
+
+/** `lineage: <message>` on one line, then `hint: <what to do>` when there is one. */
+export function oneLine(body: ErrorBody): string {
+  const flat = (text: string): string => text.replace(/\s*\n\s*/g, '; ').trim()
+  return `lineage: ${flat(body.message)}${body.hint ? `\nhint: ${flat(body.hint)}` : ''}`
 }
 
 /** Map any thrown value onto the uniform error body: LineageError keeps its code; parse errors are usage (64). */
