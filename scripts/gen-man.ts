@@ -51,7 +51,7 @@ const FILES: [string, string][] = [
 
 function environmentSection(flags: [string, Command.Flag.Any][]): string[] {
   const lines = ['## ENVIRONMENT', '']
-  const own = flags.filter(([, f]) => f.env).map(([, f]) => f.env!)
+  const own = flags.flatMap(([, f]) => (f.env === undefined ? [] : [f.env]))
   for (const name of [...new Set(own)].sort()) lines.push(`* \`${name}\`:`, '  as its option above.', '')
   for (const [name, text] of COMMAND_ENV.filter(([n]) => !own.includes(n))) {
     lines.push(`* \`${name}\`:`, `  ${escapeMd(text)}.`, '')
