@@ -70,6 +70,8 @@ export {
   type FlagApplyResult,
 } from './ops/flag-apply.js'
 export {parseTunable, setTunable, TUNABLES, unsetTunable} from './ops/tunables.js'
+export {auditCacheClear, corruptCopies, removeCorruptCopies, type CorruptCopy} from './ops/cache-admin.js'
+export {actorFromEnv} from './ops/flag-state.js'
 export {resolveTarget, targetLine, type Target, type TargetRequest} from './ops/target.js'
 export {listServices, register, registryDir, unregister, type Registration} from './ops/registry.js'
 export {flagStatus, type FlagStatus, type FlagStatusRow, type ServiceApplied} from './ops/flag-status.js'
