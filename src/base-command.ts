@@ -85,10 +85,13 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
    * The service this command acts on (see core/ops/target.ts) and its first line, printed before anything else
    * (stderr under --json, where the result carries it as `target`).
    */
-  protected target(flags: {service?: string | undefined; 'state-dir'?: string | undefined}): Target {
+  protected target(
+    flags: {service?: string | undefined; 'state-dir'?: string | undefined},
+    options: {stderr?: boolean} = {},
+  ): Target {
     const target = resolveTarget({configFile: this.flags.config, stateDir: flags['state-dir'], service: flags.service})
     const line = targetLine(target)
-    if (this.jsonEnabled()) this.note(line)
+    if (this.jsonEnabled() || options.stderr) this.note(line)
     else this.log(line)
     // Tolerant settings: a bad unrelated value is a warning here, never a reason to refuse a rollback.
     for (const problem of resolveSettings(target.input).problems) this.note(`warning: ${problem}`)

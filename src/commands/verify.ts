@@ -45,7 +45,8 @@ with the status and, when OK, the time of the last success.`
   }
 
   public async run(): Promise<VerifyResult> {
-    const input = this.target(this.flags).input
+    // The status line stays the first line of stdout (the monitoring-plugin convention): the target goes to stderr.
+    const input = this.target(this.flags, {stderr: true}).input
     let textfile: string | null = this.flags.textfile === '' ? null : (this.flags.textfile ?? null)
     if (this.flags.textfile === undefined) {
       try {
