@@ -13,7 +13,12 @@ under systemd); the metrics endpoint serving the expected names; Neo4j reachable
 integrity; the failed-ingestion backlog; and a canary: a small SQL file dropped into the watched folder must reach \
 the output folder and the graph, after which it is removed. The exit status follows the monitoring-plugin convention \
 (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN) and a total timeout bounds the run. Each run writes a node_exporter textfile \
-with the status and, when OK, the time of the last success.`
+with the status and, when OK, the time of the last success.
+
+The first line is a monitoring plugin's: status, reason, and after "|" the performance data Nagios and Icinga \
+graph (each check's time in ms, the canary's seconds, the failed-ingestion backlog, the queue size and the age of \
+the last batch). A --timeout shorter than the debounce window plus 5 s is extended (the run says so): the canary \
+cannot arrive sooner. The examples include a Nagios or Icinga command definition.`
 
   static override examples = [
     {description: 'Check everything', command: '<%= config.bin %> <%= command.id %>'},
@@ -22,6 +27,15 @@ with the status and, when OK, the time of the last success.`
       command: '<%= config.bin %> <%= command.id %> --timeout 30 --json',
     },
     {description: 'Without the canary file', command: '<%= config.bin %> <%= command.id %> --no-canary'},
+    {
+      description: 'As a Nagios or Icinga 1 check (commands.cfg); the perfdata after "|" is graphed as it is',
+      command: [
+        'define command {',
+        '    command_name  check_lineage',
+        '    command_line  /usr/bin/<%= config.bin %> <%= command.id %> --timeout 30',
+        '}',
+      ].join('\n'),
+    },
   ]
 
   static override flags = {
@@ -62,9 +76,11 @@ with the status and, when OK, the time of the last success.`
       textfile,
     })
     const worst = result.checks.filter((c) => c.status === result.status && c.status !== 'OK')
-    this.log(
-      `LINEAGE ${result.status} - ${worst.length > 0 ? worst.map((c) => `${c.name}: ${c.message}`).join('; ') : `${result.checks.length} checks passed`}`,
-    )
+    const reason =
+      worst.length > 0
+        ? worst.map((c) => `${c.name}: ${c.message}`).join('; ')
+        : `${result.checks.length} checks passed`
+    this.log(`LINEAGE ${result.status} - ${reason.replaceAll('|', '/')} | ${result.perfdata}`)
     for (const c of result.checks) this.log(`  ${c.status.padEnd(8)} ${c.name.padEnd(8)} ${c.message}`)
     this.exitStatus = result.exitCode
     return result

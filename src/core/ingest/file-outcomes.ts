@@ -36,7 +36,14 @@ export class FileOutcomes {
     if (result.cacheHit) this.stats.cacheHits++
     else if (cacheUsed) this.stats.cacheMisses++
     const statements = lineage.statements.length
-    this.observer.fileParsed?.({relPath, statements, status: lineage.status, cacheHit: result.cacheHit, cacheUsed})
+    this.observer.fileParsed?.({
+      relPath,
+      statements,
+      status: lineage.status,
+      cacheHit: result.cacheHit,
+      cacheUsed,
+      lineage,
+    })
     if (lineage.status === 'failed') {
       const first = lineage.errors[0] ?? lineage.statements.find((s) => s.error)?.error
       this.failed(relPath, first?.code ?? 'E_PARSE', first?.message ?? 'no statement could be parsed', false)

@@ -2,20 +2,22 @@
  * Prometheus metrics (prom-client) and the HTTP endpoint that serves them with `/healthz`.
  *
  * Names are the runbook's, which on-call dashboards query: files_processed_total, files_failed_total,
- * batch_processing_duration_seconds, queue_size, and feature_flag_enabled{feature}. No label ever carries
- * a file path (cardinality); failure reasons are a small fixed set of codes.
+ * batch_processing_duration_seconds, queue_size, and feature_flag_enabled{feature}; the instruments and
+ * their two registries are in metric-defs.ts. No label ever carries a file path (cardinality).
  *
- * FEATURE_METRICS off: nothing is collected (every recording call is a no-op) and /metrics serves only
- * the control-plane series (feature_flag_enabled, the applied flag revision, up), so a rollback stays
- * visible on the dashboard and the runbook's post-rollback `curl /metrics` still answers. /healthz is
- * always served while the service runs.
+ * FEATURE_METRICS off (a rollback): the runbook's four signals, the failed-ingestion backlog and the control
+ * plane are still collected and served, so the operator can watch queue_size fall; the detail registry (per-file
+ * histograms, cache/statement/Neo4j counters, default process metrics) is neither collected nor served.
+ * /healthz is always served while the service runs. Default process metrics named like counters but typed as
+ * gauges (nodejs_active_*_total) are dropped: `promtool check metrics` rejects them.
  */
 import {createServer, type Server} from 'node:http'
 
-import type {Counter, Gauge, Histogram, Registry} from 'prom-client'
+import type {Registry} from 'prom-client'
 
 import {errorMessage, LineageError} from '../errors.js'
 import {FEATURES, type Feature} from '../ops/settings.js'
+import {createInstruments, failureReason, type Instruments} from './metric-defs.js'
 import type {IngestObserver} from './observer.js'
 
 export interface Health {
@@ -30,32 +32,22 @@ export interface Health {
   problems: string[]
 }
 
-interface Instruments {
-  processed: Counter
-  failed: Counter<'reason'>
-  statements: Counter
-  batchDuration: Histogram
-  latency: Histogram
-  queue: Gauge
-  cacheHits: Counter
-  cacheMisses: Counter
-  cacheCorruptions: Counter
-  neo4jDuration: Histogram
-  neo4jFailures: Counter
-  neo4jTransactions: Counter
-  backlog: Gauge
-  workerRestarts: Counter
-  workers: Gauge
-}
+/** prom-client defaults typed gauge but named `_total`, which `promtool check metrics` rejects. */
+const MISNAMED_DEFAULTS = [
+  'nodejs_active_handles_total',
+  'nodejs_active_requests_total',
+  'nodejs_active_resources_total',
+]
 
 export class Metrics {
   private enabled = false
   private server: Server | undefined
+  /** Served always: the runbook's signals and the control plane. */
+  readonly signals: Registry
+  /** Served and collected with FEATURE_METRICS on only. */
   readonly registry: Registry
-  private readonly control: Registry
+  private readonly both: Registry
   private readonly i: Instruments
-  private readonly flagGauge: Gauge<'feature'>
-  private readonly revisionGauge: Gauge
   /** What /healthz answers; the service sets it once its heartbeat exists. */
   health: () => Health = () => ({
     status: 'starting',
@@ -70,81 +62,12 @@ export class Metrics {
   })
 
   private constructor(prom: typeof import('prom-client')) {
+    this.signals = new prom.Registry()
     this.registry = new prom.Registry()
-    this.control = new prom.Registry()
-    const reg = [this.registry]
-    const buckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]
-    this.i = {
-      processed: new prom.Counter({name: 'files_processed_total', help: 'Files ingested', registers: reg}),
-      failed: new prom.Counter({
-        name: 'files_failed_total',
-        help: 'Files that failed, by reason code',
-        labelNames: ['reason'],
-        registers: reg,
-      }),
-      statements: new prom.Counter({name: 'statements_processed_total', help: 'SQL statements', registers: reg}),
-      batchDuration: new prom.Histogram({
-        name: 'batch_processing_duration_seconds',
-        help: 'Time to process one batch of files, parse to graph write',
-        buckets,
-        registers: reg,
-      }),
-      latency: new prom.Histogram({
-        name: 'file_ingest_latency_seconds',
-        help: 'Time from a file event to its lineage written',
-        buckets,
-        registers: reg,
-      }),
-      queue: new prom.Gauge({name: 'queue_size', help: 'File events waiting to be processed', registers: reg}),
-      cacheHits: new prom.Counter({name: 'parse_cache_hits_total', help: 'Parse cache hits', registers: reg}),
-      cacheMisses: new prom.Counter({name: 'parse_cache_misses_total', help: 'Parse cache misses', registers: reg}),
-      cacheCorruptions: new prom.Counter({
-        name: 'parse_cache_corruptions_total',
-        help: 'Corrupt parse cache files moved aside',
-        registers: reg,
-      }),
-      neo4jDuration: new prom.Histogram({
-        name: 'neo4j_write_duration_seconds',
-        help: 'Time of one graph write call',
-        buckets,
-        registers: reg,
-      }),
-      neo4jFailures: new prom.Counter({
-        name: 'neo4j_write_failures_total',
-        help: 'Graph writes that failed after retries',
-        registers: reg,
-      }),
-      neo4jTransactions: new prom.Counter({
-        name: 'neo4j_transactions_total',
-        help: 'Neo4j write transactions',
-        registers: reg,
-      }),
-      backlog: new prom.Gauge({
-        name: 'failed_ingestion_backlog',
-        help: 'Entries in the failed-ingestion file waiting for retry-failed',
-        registers: reg,
-      }),
-      workerRestarts: new prom.Counter({
-        name: 'worker_restarts_total',
-        help: 'Parse workers replaced after a crash or timeout',
-        registers: reg,
-      }),
-      workers: new prom.Gauge({name: 'ingest_workers', help: 'Parse workers running', registers: reg}),
-    }
-    const both = [this.registry, this.control]
-    this.flagGauge = new prom.Gauge({
-      name: 'feature_flag_enabled',
-      help: 'Whether a feature is on (1) or rolled back (0)',
-      labelNames: ['feature'],
-      registers: both,
-    })
-    this.revisionGauge = new prom.Gauge({
-      name: 'lineage_flag_state_revision',
-      help: 'Revision of the operator flag state this service has applied',
-      registers: both,
-    })
-    new prom.Gauge({name: 'lineage_up', help: 'The ingestion service is running', registers: both}).set(1)
+    this.i = createInstruments(prom, this.signals, this.registry)
     prom.collectDefaultMetrics({register: this.registry})
+    for (const name of MISNAMED_DEFAULTS) this.registry.removeSingleMetric(name)
+    this.both = prom.Registry.merge([this.signals, this.registry])
   }
 
   static async create(health?: () => Health): Promise<Metrics> {
@@ -159,19 +82,8 @@ export class Metrics {
   }
 
   setFlags(features: Record<Feature, boolean>, revision: number): void {
-    for (const f of FEATURES) this.flagGauge.set({feature: f}, features[f] ? 1 : 0)
-    this.revisionGauge.set(revision)
-  }
-
-  fileProcessed(statements: number): void {
-    if (!this.enabled) return
-    this.i.processed.inc()
-    this.i.statements.inc(statements)
-  }
-
-  /** From a file's event to its lineage recorded (graph written, or output written with the graph off). */
-  fileLatency(seconds: number): void {
-    if (this.enabled) this.i.latency.observe(seconds)
+    for (const f of FEATURES) this.i.flags.set({feature: f}, features[f] ? 1 : 0)
+    this.i.revision.set(revision)
   }
 
   /** The ingestor's reports, as metrics. */
@@ -179,14 +91,23 @@ export class Metrics {
     return {
       fileParsed: (e) => {
         if (e.cacheUsed) this.cache(e.cacheHit)
-        this.fileProcessed(e.statements)
+        if (!this.enabled) return
+        this.i.parsed.inc()
+        this.i.statements.inc(e.statements)
+        for (const s of e.lineage?.statements ?? []) {
+          if (s.status === 'fallback' || s.status === 'failed') this.i.degraded.inc({status: s.status})
+        }
       },
       fileFailed: (e) => {
-        if (!e.parsed) this.fileProcessed(0)
+        // An unreadable file never reaches the ledger, so it is done (processed) here; a parsed one when recorded.
+        if (!e.parsed) this.i.processed.inc()
         this.fileFailed(e.code)
       },
       fileRecorded: (e) => {
-        this.fileLatency(e.latencyMs / 1000)
+        if (!e.row) return
+        this.i.processed.inc()
+        if (e.row.graph === 'failed') this.fileFailed('E_GRAPH_WRITE')
+        if (this.enabled) this.i.latency.observe(e.latencyMs / 1000)
       },
       graphWritten: (e) => {
         this.graphWrite(e.seconds, e.transactions, e.failures)
@@ -197,16 +118,18 @@ export class Metrics {
     }
   }
 
-  fileFailed(reason: string): void {
-    if (this.enabled) this.i.failed.inc({reason})
+  /** One failed file, by its error code (E_GRAPH_WRITE: its graph write failed and awaits retry-failed). */
+  fileFailed(code: string): void {
+    this.i.failed.inc()
+    if (this.enabled) this.i.failedByReason.inc({reason: code === 'E_GRAPH_WRITE' ? 'graph' : failureReason(code)})
   }
 
   batch(seconds: number): void {
-    if (this.enabled) this.i.batchDuration.observe(seconds)
+    this.i.batchDuration.observe(seconds)
   }
 
   queueSize(n: number): void {
-    if (this.enabled) this.i.queue.set(n)
+    this.i.queue.set(n)
   }
 
   cache(hit: boolean): void {
@@ -225,7 +148,7 @@ export class Metrics {
   }
 
   backlog(n: number): void {
-    if (this.enabled) this.i.backlog.set(n)
+    this.i.backlog.set(n)
   }
 
   workerRestart(): void {
@@ -268,7 +191,7 @@ export class Metrics {
   private async respond(url: string, res: import('node:http').ServerResponse): Promise<void> {
     const path = url.split('?')[0]
     if (path === '/metrics') {
-      const registry = this.enabled ? this.registry : this.control
+      const registry = this.enabled ? this.both : this.signals
       res.writeHead(200, {'Content-Type': registry.contentType})
       res.end(await registry.metrics())
       return

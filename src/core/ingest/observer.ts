@@ -3,14 +3,24 @@
  * program embedding the core (the bench measures latency and where files were parsed through it; tests
  * assert on it). Every method is optional and must not throw; the ingestor calls them synchronously.
  */
-import type {FileStatus} from '../types.js'
+import type {FileLineage, FileStatus} from '../types.js'
 import type {LedgerRow} from './ledger.js'
 
 export interface IngestObserver {
   /** A file's parse begins: on the main thread or in a pool worker, with `running` parses now in flight. */
   parseStarted?(e: {relPath: string; thread: 'main' | 'worker'; running: number}): void
-  /** A file was parsed (or found in the parse cache: `cacheHit`; `cacheUsed` false when the cache is off). */
-  fileParsed?(e: {relPath: string; statements: number; status: FileStatus; cacheHit: boolean; cacheUsed: boolean}): void
+  /**
+   * A file was parsed (or found in the parse cache: `cacheHit`; `cacheUsed` false when the cache is off), with
+   * its lineage when the reporter has it (the metrics count degraded statements, the log names tables and lines).
+   */
+  fileParsed?(e: {
+    relPath: string
+    statements: number
+    status: FileStatus
+    cacheHit: boolean
+    cacheUsed: boolean
+    lineage?: FileLineage
+  }): void
   /** A file failed: unreadable (`parsed` false), or parsed with no statement usable. */
   fileFailed?(e: {relPath: string; code: string; parsed: boolean}): void
   /**

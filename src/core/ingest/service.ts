@@ -23,6 +23,7 @@ import {FlagWatcher} from './flag-watcher.js'
 import {Heartbeat} from './heartbeat.js'
 import {Ingestor} from './ingestor.js'
 import {Ledger} from './ledger.js'
+import {logObserver} from './log-observer.js'
 import {Metrics} from './metrics.js'
 import {combineObservers} from './observer.js'
 import {ParseResources} from './parsers.js'
@@ -99,7 +100,7 @@ class Service implements ServiceHandle {
       pool: () => this.parsing.pool(),
       graph: this.graph,
       failures: failedFileSink(s.failedFile),
-      observer: combineObservers(metrics.observer(), options.observer),
+      observer: combineObservers(metrics.observer(), logObserver(logger), options.observer),
     })
     this.heartbeat = new Heartbeat(
       {

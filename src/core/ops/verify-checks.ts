@@ -27,6 +27,8 @@ export interface Ctx {
   baseUrl: string | undefined
   serviceUp: boolean
   deadline: number
+  /** Figures for the perfdata (verify-perf.ts), filled by the checks that measure them. */
+  perf: {backlog?: number}
 }
 
 async function fetchText(url: string, timeoutMs: number): Promise<{status: number; body: string}> {
@@ -160,6 +162,7 @@ export function checkCacheIntegrity(ctx: Ctx): Outcome {
 
 export function checkBacklog(ctx: Ctx): Outcome {
   const n = countFailures(ctx.settings.failedFile)
+  ctx.perf.backlog = n
   if (n === 0) return ['OK', 'no failed graph writes waiting']
   return ['WARNING', `${n} failed graph write(s) waiting: run lineage retry-failed ${ctx.settings.failedFile}`]
 }

@@ -29,6 +29,7 @@ import {
   type Outcome,
   withDeadline,
 } from './verify-checks.js'
+import {perfdata} from './verify-perf.js'
 
 export type CheckStatus = 'OK' | 'WARNING' | 'CRITICAL' | 'UNKNOWN'
 
@@ -45,6 +46,8 @@ export interface VerifyResult {
   checks: CheckResult[]
   seconds: number
   textfile: string | null
+  /** Nagios/Icinga performance data (verify-perf.ts): what follows `|` on the plugin's first line. */
+  perfdata: string
 }
 
 export interface VerifyOptions {
@@ -63,6 +66,9 @@ export const EXPECTED_METRICS = [
   'queue_size',
   'feature_flag_enabled',
 ] as const
+
+/** Time a canary needs beyond the debounce window: the parse, the output and graph writes, the polling. */
+const CANARY_MARGIN_MS = 5000
 
 const EXIT: Record<CheckStatus, number> = {
   OK: ExitCode.OK,
@@ -120,13 +126,21 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
     add('config', bad.length > 0 ? ['WARNING', `invalid: ${bad.join('; ')}`] : ['OK', 'configuration valid'], t0)
   } catch (error) {
     add('config', ['CRITICAL', errorMessage(error).replace(/\n\s*/g, '; ')], t0)
-    return finish(checks, started, options)
+    return finish(checks, started, options, undefined)
   }
   const report = readServiceReport(loaded.settings.stateDir)
   const baseUrl = report?.metricsUrl
     ? report.metricsUrl.replace(/\/metrics$/, '')
     : `http://127.0.0.1:${loaded.settings.metrics.port}`
-  const ctx: Ctx = {...loaded, report, baseUrl, serviceUp: false, deadline: started + options.timeoutMs}
+  // The canary cannot arrive before the debounce window has passed: a shorter timeout would be a false
+  // CRITICAL ("not ingesting"), so it is extended, and the run says so.
+  const needed = loaded.settings.debounceMs + CANARY_MARGIN_MS
+  const timeoutMs = options.canary ? Math.max(options.timeoutMs, needed) : options.timeoutMs
+  if (timeoutMs > options.timeoutMs) {
+    const note = `timeout extended from ${options.timeoutMs / 1000} s to ${timeoutMs / 1000} s: the canary waits out the ${loaded.settings.debounceMs / 1000} s debounce window`
+    add('timeout', ['OK', note], Date.now())
+  }
+  const ctx: Ctx = {...loaded, report, baseUrl, serviceUp: false, deadline: started + timeoutMs, perf: {}}
   const steps: [string, () => Promise<Outcome> | Outcome][] = [
     // Local checks first: they answer even when a network check runs into the deadline.
     ['flags', () => checkFlags(ctx)],
@@ -141,10 +155,15 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
     const t = Date.now()
     add(name, await withDeadline(ctx, async () => run()), t)
   }
-  return finish(checks, started, options)
+  return finish(checks, started, options, ctx)
 }
 
-function finish(checks: CheckResult[], started: number, options: VerifyOptions): VerifyResult {
+async function finish(
+  checks: CheckResult[],
+  started: number,
+  options: VerifyOptions,
+  ctx: Ctx | undefined,
+): Promise<VerifyResult> {
   const status = overallStatus(checks)
   const exitCode = EXIT[status]
   let textfile: string | null = null
@@ -156,5 +175,6 @@ function finish(checks: CheckResult[], started: number, options: VerifyOptions):
       textfile = null
     }
   }
-  return {status, exitCode, checks, seconds: (Date.now() - started) / 1000, textfile}
+  const seconds = (Date.now() - started) / 1000
+  return {status, exitCode, checks, seconds, textfile, perfdata: await perfdata(ctx, checks)}
 }

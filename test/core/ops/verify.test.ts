@@ -42,6 +42,22 @@ describe('verify (without a service)', () => {
     const prom = readFileSync(textfile, 'utf8')
     expect(prom).to.match(/^lineage_verify_status 2$/m)
     expect(prom).not.to.match(/last_success/)
+    // Nagios perfdata: every check's time, the backlog (warn above 0); no service, so no queue figures.
+    const perf = result.perfdata.split(' ')
+    for (const c of result.checks) expect(perf).to.include(`${c.name}_time=${c.ms}ms;;;0`)
+    expect(perf).to.include('backlog=1;0;;0')
+    expect(result.perfdata).not.to.match(/queue_size|last_ingest_age|canary=/)
+  })
+
+  it('extends a timeout shorter than the debounce window rather than calling a healthy service dead', async () => {
+    const settings = {env: {LINEAGE_STATE_DIR: join(tmp.dir, 'state'), METRICS_PORT: '1', DEBOUNCE_WINDOW_SECONDS: '5'}}
+    const result = await verify({settings, timeoutMs: 3000, canary: true, textfile: null})
+    expect(result.checks.find((c) => c.name === 'timeout')).to.include({
+      status: 'OK',
+      message: 'timeout extended from 3 s to 10 s: the canary waits out the 5 s debounce window',
+    })
+    const noCanary = await verify({settings, timeoutMs: 3000, canary: false, textfile: null})
+    expect(noCanary.checks.map((c) => c.name)).not.to.include('timeout')
   })
 
   it('reports an invalid configuration as CRITICAL without going further', async () => {
