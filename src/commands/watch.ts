@@ -6,7 +6,13 @@ import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../base-command.js'
 import {ExitCode, register, startService, unregister, type RunSummary} from '../core/index.js'
 
-export type WatchResult = Omit<RunSummary, 'stats'> & {reconciled: number; cacheHits: number; transactions: number}
+export type WatchResult = Omit<RunSummary, 'stats'> & {
+  reconciled: number
+  cacheHits: number
+  transactions: number
+  /** The port /metrics was served on; null when none (a --once run without --metrics-port). */
+  metricsPort: number | null
+}
 
 export default class Watch extends BaseCommand<typeof Watch> {
   static override summary = 'Run the ingestion service: watch a folder of SQL files and record their lineage'
@@ -14,7 +20,7 @@ export default class Watch extends BaseCommand<typeof Watch> {
 OUT/<path>.lineage.json and, when NEO4J_URI is set, the lineage graph to Neo4j. At start it reconciles: files \
 that changed or appeared while it was down are ingested, files that vanished are retracted. Feature flags \
 (FEATURE_*) and operator overrides ("lineage rollback", "lineage flags") apply while it runs, within about a \
-second. Metrics and /healthz are served on METRICS_PORT. SIGTERM or SIGINT stops it cleanly after the batch in \
+second. Metrics and /healthz are served on METRICS_PORT (by --once only when --metrics-port is given). SIGTERM or SIGINT stops it cleanly after the batch in \
 flight; a second signal exits at once. SIGHUP reopens the log file (LINEAGE_LOG_FILE) after logrotate moved it.`
 
   static override examples = [
@@ -54,7 +60,7 @@ flight; a second signal exits at once. SIGHUP reopens the log file (LINEAGE_LOG_
       env: 'LINEAGE_SETTLE_MS',
     }),
     'metrics-port': Flags.integer({
-      description: 'port for /metrics and /healthz (METRICS_PORT; 0 picks a free one)',
+      description: 'port for /metrics and /healthz (METRICS_PORT; 0 picks a free one); --once serves none unless given',
       min: 0,
       max: 65_535,
     }),
@@ -74,11 +80,12 @@ flight; a second signal exits at once. SIGHUP reopens the log file (LINEAGE_LOG_
           LINEAGE_OUT_DIR: args.out,
           LINEAGE_DIALECT: flags.dialect,
           INGEST_WORKERS: flags.workers,
-          // A one-off run beside the service must not fight it for its port: a free one, unless asked.
-          METRICS_PORT: flags['metrics-port'] ?? (flags.once ? 0 : undefined),
+          METRICS_PORT: flags['metrics-port'],
         },
       },
       once: flags.once,
+      // A one-off run beside the service must not fight it for its port: no metrics unless asked.
+      serveMetrics: !flags.once || flags['metrics-port'] !== undefined,
       poll: flags.poll,
       reingest: flags.reingest,
       settleMs: flags['settle-ms'],
@@ -149,6 +156,12 @@ flight; a second signal exits at once. SIGHUP reopens the log file (LINEAGE_LOG_
         (rest.graphFailures > 0 ? `; ${rest.graphFailures} graph write(s) kept for "lineage retry-failed"` : ''),
     )
     if (flags.once && (rest.failed > 0 || rest.graphFailures > 0)) this.exitStatus = ExitCode.FAILURE
-    return {...rest, reconciled: service.reconciled, cacheHits: stats.cacheHits, transactions: stats.transactions}
+    return {
+      ...rest,
+      reconciled: service.reconciled,
+      cacheHits: stats.cacheHits,
+      transactions: stats.transactions,
+      metricsPort: service.metricsPort ?? null,
+    }
   }
 }

@@ -19,6 +19,8 @@ export interface ServiceOptions {
   flagPollMs?: number
   /** Told of every file as it is parsed, written and recorded (besides the service's own metrics). */
   observer?: IngestObserver
+  /** Serve /metrics and /healthz (default true). A one-off `--once` run beside the service serves none. */
+  serveMetrics?: boolean
 }
 
 export interface RunSummary {

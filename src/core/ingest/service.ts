@@ -137,7 +137,9 @@ class Service implements ServiceHandle {
     const s = this.settings
     // Announce ourselves before anything answers on the network, so ops commands find the heartbeat.
     this.heartbeat.beat()
-    this.metricsPort = await this.metrics.listen(s.metrics.port, s.metrics.host)
+    if (this.options.serveMetrics !== false) {
+      this.metricsPort = await this.metrics.listen(s.metrics.port, s.metrics.host)
+    }
     await this.graph?.open()
     this.announce()
     if (!this.options.once) {

@@ -261,12 +261,14 @@ export class WorkerPool implements Parser {
       (slot) =>
         new Promise<void>((resolve) => {
           slot.retiring = true
+          // A worker that does not end by itself is stopped. The timer is not unref'd: it keeps the process
+          // alive until every worker has exited, or a finished `watch --once` would end with close() unsettled.
+          const stop = setTimeout(() => void slot.worker.terminate(), 2000)
           slot.worker.once('exit', () => {
+            clearTimeout(stop)
             resolve()
           })
           slot.worker.postMessage({type: 'close'})
-          // A worker that does not end by itself is stopped.
-          setTimeout(() => void slot.worker.terminate(), 2000).unref()
         }),
     )
     await Promise.all(exits)

@@ -1,0 +1,70 @@
+import {spawn} from 'node:child_process'
+import {createServer, type Server} from 'node:net'
+import {join} from 'node:path'
+
+import {expect} from 'chai'
+
+import {serviceEnv, writeSql} from '../helpers/service.js'
+import {useTmpDir} from '../helpers/tmp.js'
+
+const CLI = join(process.cwd(), 'bin', 'run.js')
+
+async function run(
+  env: NodeJS.ProcessEnv,
+  args: string[],
+): Promise<{status: number | null; stdout: string; stderr: string}> {
+  const child = spawn(process.execPath, [CLI, ...args], {env, stdio: ['ignore', 'pipe', 'pipe']})
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+  const status = await new Promise<number | null>((resolve) => child.once('close', resolve))
+  return {status, stdout, stderr}
+}
+
+describe('watch --once beside a running service (the README batch-job example)', function () {
+  this.timeout(60_000)
+  const tmp = useTmpDir()
+  let busy: Server
+
+  before(async () => {
+    // Stands in for the service that holds the metrics port on this host.
+    busy = createServer()
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve))
+  })
+  after(() => {
+    busy.close()
+  })
+
+  function env(): NodeJS.ProcessEnv {
+    const port = (busy.address() as {port: number}).port
+    const e = serviceEnv(tmp.dir, {METRICS_PORT: String(port)})
+    writeSql(e.LINEAGE_RAW_DIR!, 'a.sql', 'INSERT INTO mart.a SELECT x FROM stg.b;\n')
+    return e
+  }
+
+  it('serves no metrics, so the port the service holds does not stop it', async () => {
+    const e = env()
+    const res = await run(e, ['watch', e.LINEAGE_RAW_DIR!, e.LINEAGE_OUT_DIR!, '--once', '--json'])
+    expect(res.status, res.stderr).to.equal(0)
+    expect(JSON.parse(res.stdout)).to.deep.include({files: 1, failed: 0, metricsPort: null})
+  })
+
+  it('serves them when asked with --metrics-port', async () => {
+    const e = env()
+    const res = await run(e, [
+      'watch',
+      e.LINEAGE_RAW_DIR!,
+      e.LINEAGE_OUT_DIR!,
+      '--once',
+      '--json',
+      '--metrics-port',
+      '0',
+    ])
+    expect(res.status, res.stderr).to.equal(0)
+    const port = (JSON.parse(res.stdout) as {metricsPort: unknown}).metricsPort
+    expect(port)
+      .to.be.a('number')
+      .and.not.equal((busy.address() as {port: number}).port)
+  })
+})
