@@ -20,6 +20,7 @@ Exits 0 when every file parsed completely, 1 when any file is partial or failed 
     '<%= config.bin %> <%= command.id %> models/orders.sql',
     '<%= config.bin %> <%= command.id %> etl/*.sql --dialect sparksql --var run_date=2024-06-30 --json',
     '<%= config.bin %> <%= command.id %> report.sql --schema catalogue.json',
+    '<%= config.bin %> <%= command.id %> marts/*.sql --dialect snowflake --default-database analytics --default-schema sales',
   ]
 
   static override strict = false
@@ -39,6 +40,14 @@ Exits 0 when every file parsed completely, 1 when any file is partial or failed 
       multiple: true,
     }),
     schema: Flags.string({description: 'JSON file mapping table names to their columns, e.g. {"db.t": ["a", "b"]}'}),
+    'default-database': Flags.string({
+      description: 'database that qualifies unqualified table names (USE in a file changes it)',
+      env: 'LINEAGE_DEFAULT_DATABASE',
+    }),
+    'default-schema': Flags.string({
+      description: 'schema that qualifies unqualified table names (USE, SET search_path in a file change it)',
+      env: 'LINEAGE_DEFAULT_SCHEMA',
+    }),
   }
 
   public async run(): Promise<ParseResult> {
@@ -46,7 +55,13 @@ Exits 0 when every file parsed completely, 1 when any file is partial or failed 
     const vars = parseVarFlags(this.flags.var)
     const schema = this.flags.schema === undefined ? undefined : readSchemaFile(this.flags.schema)
     const paths = argv.filter((a): a is string => typeof a === 'string')
-    const {files} = parseSqlFiles(paths, {dialect: this.flags.dialect, vars, ...(schema ? {schema} : {})})
+    const {files} = parseSqlFiles(paths, {
+      dialect: this.flags.dialect,
+      vars,
+      ...(schema ? {schema} : {}),
+      ...(this.flags['default-database'] ? {defaultDatabase: this.flags['default-database']} : {}),
+      ...(this.flags['default-schema'] ? {defaultSchema: this.flags['default-schema']} : {}),
+    })
     this.log(formatParseReport(files, {color: process.stdout.isTTY && !process.env.NO_COLOR}))
     if (!this.jsonEnabled()) for (const line of parseWarnings(files)) this.logToStderr(line)
     if (files.some((f) => f.status !== 'ok')) this.exitStatus = ExitCode.FAILURE

@@ -11,6 +11,7 @@ import {statementContext} from './context.js'
 import {dialectInfo, type DialectInfo} from './dialects.js'
 import {tokenize} from './lexer.js'
 import {SourceText} from './positions.js'
+import {qualifyStatement, sessionChange, type NameDefaults} from './qualify.js'
 import type {StmtResult} from './result.js'
 import {SchemaIndex, type SchemaCatalogue} from './schema.js'
 import {splitStatements} from './splitter.js'
@@ -32,6 +33,9 @@ export interface ExtractOptions {
   maxBytes?: number
   /** Soft time budget for the file, checked between statements; the rest get E_PARSE_TIMEOUT. */
   deadlineMs?: number
+  /** The session's default database and schema for unqualified names (`USE` in the file changes them). */
+  defaultDatabase?: string
+  defaultSchema?: string
 }
 
 interface Piece {
@@ -72,6 +76,7 @@ function extractFile(sql: string, options: ExtractOptions, dialect: DialectInfo)
   }))
   const ctx = statementContext(dialect, new SchemaIndex(options.schema))
   const statements: StatementLineage[] = []
+  let names = initialDefaults(options)
   for (let p = pieces.shift(); p; p = pieces.shift()) {
     if (options.deadlineMs !== undefined && performance.now() - started > options.deadlineMs) {
       statements.push(timedOut(statements.length, p, rendered, src, options.deadlineMs))
@@ -93,9 +98,19 @@ function extractFile(sql: string, options: ExtractOptions, dialect: DialectInfo)
       continue
     }
     for (const d of r.defines) ctx.schema.add(d.table, d.columns)
-    statements.push(toStatement(statements.length, p, r, rendered, src))
+    if (/^\s*(use|set)\b/i.test(text)) names = sessionChange(text, tokenize(text, dialect.lex), dialect, names) ?? names
+    const st = toStatement(statements.length, p, r, rendered, src)
+    qualifyStatement(st, names)
+    statements.push(st)
   }
   return assemble(options, statements, rendered, src)
+}
+
+function initialDefaults(o: ExtractOptions): NameDefaults {
+  const d: NameDefaults = {}
+  if (o.defaultDatabase) d.database = o.defaultDatabase.toLowerCase()
+  if (o.defaultSchema) d.schema = o.defaultSchema.toLowerCase()
+  return d
 }
 
 function toStatement(index: number, p: Piece, r: StmtResult, rendered: Rendered, src: SourceText): StatementLineage {
