@@ -172,7 +172,8 @@ function assemble(
   const {sources, targets} = combineStatements(counted)
   const errors: LineageIssue[] = statements.flatMap((s) => (s.error ? [s.error] : []))
   const good = statements.filter((s) => s.status === 'ok' || s.status === 'fallback').length
-  const status = good === statements.length ? 'ok' : good > 0 ? 'partial' : 'failed'
+  const status =
+    good < statements.length ? (good > 0 ? 'partial' : 'failed') : lostColumns(statements) ? 'degraded' : 'ok'
   const file: FileLineage = {
     path: options.path,
     dialect: options.dialect,
@@ -188,6 +189,13 @@ function assemble(
   if (statements.length === 0) warnings.push('no SQL statements found')
   if (warnings.length > 0) file.warnings = warnings
   return file
+}
+
+/** Did a statement that moves data from tables to tables come out of the token scan without its columns? */
+function lostColumns(statements: readonly StatementLineage[]): boolean {
+  return statements.some(
+    (s) => s.status === 'fallback' && s.columns.length === 0 && s.sources.length > 0 && s.targets.length > 0,
+  )
 }
 
 /** A file that could not be read as SQL at all. */
