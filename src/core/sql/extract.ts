@@ -100,7 +100,7 @@ function extractFile(sql: string, options: ExtractOptions, dialect: DialectInfo)
     for (const d of r.defines) ctx.schema.add(d.table, d.columns)
     if (/^\s*(use|set)\b/i.test(text)) names = sessionChange(text, tokenize(text, dialect.lex), dialect, names) ?? names
     const st = toStatement(statements.length, p, r, rendered, src)
-    qualifyStatement(st, names)
+    qualifyStatement(st, names, dialect)
     statements.push(st)
   }
   return assemble(options, statements, rendered, src)

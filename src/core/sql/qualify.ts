@@ -14,6 +14,8 @@ import {identText, type Token} from './lexer.js'
 export interface NameDefaults {
   database?: string
   schema?: string
+  /** Strip BigQuery partition decorators. */
+  undecorate?: boolean
 }
 
 /** The defaults after a session statement, or null when `tokens` is not one. */
@@ -62,7 +64,8 @@ function nameParts(text: string, tokens: readonly Token[], i: number): string[] 
 }
 
 /** `name` qualified by the defaults, when it needs and can have it. */
-export function qualifyTable(name: string, d: NameDefaults): string {
+export function qualifyTable(written: string, d: NameDefaults): string {
+  const name = d.undecorate ? undecorate(written) : written
   if (name === '' || name.startsWith('#') || name.startsWith('@') || name.startsWith('?')) return name
   const dots = name.split('.').length - 1
   if (dots === 0) {
@@ -80,9 +83,16 @@ function qualifyColumn(key: string, d: NameDefaults): string {
   return `${qualifyTable(key.slice(0, dot), d)}${key.slice(dot)}`
 }
 
-/** Qualify every table name of a statement's lineage in place. */
-export function qualifyStatement(st: StatementLineage, d: NameDefaults): void {
-  if (!d.database && !d.schema) return
+/** BigQuery's partition decorator (`t$20240101`, `t$__UNPARTITIONED__`) names a part of table `t`. */
+function undecorate(name: string): string {
+  return name.replace(/\$[^.$]*$/, '')
+}
+
+/** Qualify every table name of a statement's lineage in place (and drop BigQuery partition decorators). */
+export function qualifyStatement(st: StatementLineage, defaults: NameDefaults, dialect: DialectInfo): void {
+  const bigquery = dialect.name === 'bigquery'
+  if (!defaults.database && !defaults.schema && !bigquery) return
+  const d: NameDefaults = {...defaults, ...(bigquery ? {undecorate: true} : {})}
   const q = (n: string): string => qualifyTable(n, d)
   st.sources = [...new Set(st.sources.map(q))].sort()
   st.targets = [...new Set(st.targets.map(q))].sort()
