@@ -31,6 +31,8 @@ const SHAPES: Record<string, Shape> = {
   case: (e) => `CASE WHEN col2 = 1 THEN ${e} ELSE 0 END`,
   bracket: (e) => `(${e} + 1)`,
   scalar: (e) => `(SELECT ${e} FROM tab2)`,
+  window: (e) => `sum(${e}) OVER (PARTITION BY col2)`,
+  interval: (e) => `date_add(${e}, INTERVAL 1 DAY)`,
   mixed: (e, rnd) => {
     const all = ['cast', 'call', 'coalesce', 'case', 'bracket'] as const
     const pick = all[Math.floor(rnd() * all.length)] ?? 'call'
@@ -46,6 +48,10 @@ function nest(shape: Shape, depth: number, rnd: () => number): string {
 
 function derived(depth: number): string {
   return `INSERT INTO tab1 SELECT col1 FROM ${'(SELECT col1 FROM '.repeat(depth)}tab2${') x'.repeat(depth)}`
+}
+
+function exists(depth: number): string {
+  return `INSERT INTO tab1 SELECT col1 FROM tab2 WHERE ${'EXISTS (SELECT 1 FROM tab2 WHERE NOT ('.repeat(depth)}col3 = 2${'))'.repeat(depth)}`
 }
 
 function condition(depth: number): string {
@@ -83,7 +89,7 @@ describe('sql nesting fuzz: every grammar, every nesting shape, bounded cost', f
 
     it(`${dialect}: nested subqueries and conditions keep their tables`, () => {
       for (const depth of DEPTHS) {
-        for (const sql of [derived(depth), condition(depth)]) {
+        for (const sql of [derived(depth), condition(depth), exists(depth)]) {
           const f = lineage(sql, dialect)
           const what = `${dialect} depth ${depth}: ${sql.slice(0, 60)}`
           expect(f.statements, what).to.have.length(1)
