@@ -14,7 +14,10 @@ export default class Parse extends BaseCommand<typeof Parse> {
 the tables it reads and writes, its column lineage and, where it failed, file:line:col and the offending line. \
 The file-level sources and targets combine the statements (temporary tables collapse, DROP and RENAME apply). \
 Columns of tables created in any of the files, plus those of --schema, resolve SELECT * and unqualified columns. \
-Exits 0 when every file parsed completely, 1 when any file is partial or failed (the result is still printed).`
+Bare table names are qualified by --default-database and --default-schema, and by USE or SET search_path in the \
+file for the statements after it. \
+Exits 0 when every file parsed completely, 1 when any file is degraded (a statement lost its column lineage), \
+partial or failed (the result is still printed).`
 
   static override examples = [
     '<%= config.bin %> <%= command.id %> models/orders.sql',
