@@ -14,12 +14,16 @@ export default class Parse extends BaseCommand<typeof Parse> {
 the tables it reads and writes, its column lineage and, where it failed, file:line:col and the offending line. \
 The file-level sources and targets combine the statements (temporary tables collapse, DROP and RENAME apply). \
 Columns of tables created in any of the files, plus those of --schema, resolve SELECT * and unqualified columns. \
-Exits 0 when every file parsed completely, 1 when any file is partial or failed (the result is still printed).`
+Bare table names are qualified by --default-database and --default-schema, and by USE or SET search_path in the \
+file for the statements after it. \
+Exits 0 when every file parsed completely, 1 when any file is degraded (a statement lost its column lineage), \
+partial or failed (the result is still printed).`
 
   static override examples = [
     '<%= config.bin %> <%= command.id %> models/orders.sql',
     '<%= config.bin %> <%= command.id %> etl/*.sql --dialect sparksql --var run_date=2024-06-30 --json',
     '<%= config.bin %> <%= command.id %> report.sql --schema catalogue.json',
+    '<%= config.bin %> <%= command.id %> marts/*.sql --dialect snowflake --default-database analytics --default-schema sales',
   ]
 
   static override strict = false
@@ -39,6 +43,14 @@ Exits 0 when every file parsed completely, 1 when any file is partial or failed 
       multiple: true,
     }),
     schema: Flags.string({description: 'JSON file mapping table names to their columns, e.g. {"db.t": ["a", "b"]}'}),
+    'default-database': Flags.string({
+      description: 'database that qualifies unqualified table names (USE in a file changes it)',
+      env: 'LINEAGE_DEFAULT_DATABASE',
+    }),
+    'default-schema': Flags.string({
+      description: 'schema that qualifies unqualified table names (USE, SET search_path in a file change it)',
+      env: 'LINEAGE_DEFAULT_SCHEMA',
+    }),
   }
 
   public async run(): Promise<ParseResult> {
@@ -46,7 +58,13 @@ Exits 0 when every file parsed completely, 1 when any file is partial or failed 
     const vars = parseVarFlags(this.flags.var)
     const schema = this.flags.schema === undefined ? undefined : readSchemaFile(this.flags.schema)
     const paths = argv.filter((a): a is string => typeof a === 'string')
-    const {files} = parseSqlFiles(paths, {dialect: this.flags.dialect, vars, ...(schema ? {schema} : {})})
+    const {files} = parseSqlFiles(paths, {
+      dialect: this.flags.dialect,
+      vars,
+      ...(schema ? {schema} : {}),
+      ...(this.flags['default-database'] ? {defaultDatabase: this.flags['default-database']} : {}),
+      ...(this.flags['default-schema'] ? {defaultSchema: this.flags['default-schema']} : {}),
+    })
     this.log(formatParseReport(files, {color: process.stdout.isTTY && !process.env.NO_COLOR}))
     if (!this.jsonEnabled()) for (const line of parseWarnings(files)) this.logToStderr(line)
     if (files.some((f) => f.status !== 'ok')) this.exitStatus = ExitCode.FAILURE

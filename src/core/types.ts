@@ -55,7 +55,8 @@ export interface StatementLineage {
   targetPaths?: string[]
 }
 
-export type FileStatus = 'ok' | 'partial' | 'failed'
+/** `degraded`: every statement parsed, but some only by the token scan, so their column lineage is lost. */
+export type FileStatus = 'ok' | 'degraded' | 'partial' | 'failed'
 
 export interface FileLineage {
   path: string

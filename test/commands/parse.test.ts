@@ -1,8 +1,11 @@
+import {writeFileSync} from 'node:fs'
+import {join} from 'node:path'
+
 import {runCommand} from '@oclif/test'
 import {expect} from 'chai'
 
 import type {FileLineage} from '../../src/core/index.js'
-import {withEnv} from '../helpers/tmp.js'
+import {tmpDir, withEnv} from '../helpers/tmp.js'
 
 const fixture = (name: string): string => new URL(`../fixtures/sql/${name}`, import.meta.url).pathname
 
@@ -32,6 +35,23 @@ describe('parse', () => {
       {target: 'mart.customer_totals.customer_id', sources: ['staging.orders_tmp.customer_id']},
       {target: 'mart.customer_totals.total', sources: ['staging.orders_tmp.amount']},
     ])
+  })
+
+  it('qualifies bare table names with --default-schema, or LINEAGE_DEFAULT_SCHEMA', async () => {
+    const {dir, remove} = tmpDir()
+    try {
+      const file = join(dir, 'bare.sql')
+      writeFileSync(file, 'INSERT INTO t SELECT o.a FROM orders o JOIN sales.orders p ON o.id = p.id\n')
+      const flag = await runCommand(['parse', file, '--default-schema', 'sales', '--json'])
+      expect(flag.error).to.equal(undefined)
+      const [f] = (JSON.parse(flag.stdout) as Output).files
+      expect([f?.sources, f?.targets]).to.deep.equal([['sales.orders'], ['sales.t']])
+      const env = await withEnv({LINEAGE_DEFAULT_SCHEMA: 'sales'}, () => runCommand(['parse', file, '--json']))
+      const [g] = (JSON.parse(env.stdout) as Output).files
+      expect([g?.sources, g?.targets]).to.deep.equal([['sales.orders'], ['sales.t']])
+    } finally {
+      remove()
+    }
   })
 
   it('exits 1 for a partial file and still prints the result, errors with file:line:col', async () => {

@@ -57,6 +57,14 @@ export class FileOutcomes {
           reason: first?.message,
         })
       })
+    } else if (lineage.status === 'degraded') {
+      const lost = lineage.statements.filter((s) => s.status === 'fallback')
+      this.logOnce(relPath, `degraded:${result.contentHash}`, () => {
+        this.logger.warn(`${relPath}: ${lost.length} statement(s) ingested without column lineage`, {
+          path: relPath,
+          line: lost[0]?.line,
+        })
+      })
     } else {
       this.lastFailure.delete(relPath)
     }

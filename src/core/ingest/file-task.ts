@@ -17,6 +17,9 @@ export interface FileTask {
   absPath: string
   relPath: string
   dialect: string
+  /** The session defaults that qualify bare table names; they change the lineage, so key the cache too. */
+  defaultDatabase?: string | undefined
+  defaultSchema?: string | undefined
   maxBytes: number
   /** Soft per-file time budget handed to the extractor (the pool also enforces a hard limit). */
   deadlineMs: number
@@ -113,7 +116,9 @@ export function runFileTask(task: FileTask, ctx: TaskContext): FileTaskResult {
     return {kind: 'unchanged', relPath: task.relPath, contentHash, size, mtimeMs}
   }
   const started = performance.now()
-  const key = {contentHash, parserVersion: PARSER_VERSION, dialect: task.dialect, variant: ''}
+  const variant =
+    task.defaultDatabase || task.defaultSchema ? `${task.defaultDatabase ?? ''}.${task.defaultSchema ?? ''}` : ''
+  const key = {contentHash, parserVersion: PARSER_VERSION, dialect: task.dialect, variant}
   const cached = ctx.cache?.get(key)
   let lineage: FileLineage
   if (cached) {
@@ -122,6 +127,8 @@ export function runFileTask(task: FileTask, ctx: TaskContext): FileTaskResult {
     lineage = extractLineageFromBuffer(content, {
       path: task.relPath,
       dialect: task.dialect,
+      ...(task.defaultDatabase ? {defaultDatabase: task.defaultDatabase} : {}),
+      ...(task.defaultSchema ? {defaultSchema: task.defaultSchema} : {}),
       maxBytes: task.maxBytes,
       deadlineMs: task.deadlineMs,
     })

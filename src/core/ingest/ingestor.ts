@@ -29,7 +29,8 @@ import {type Parser, parseAll} from './parsers.js'
 export type IngestConfig = Pick<
   Settings,
   'features' | 'rawDir' | 'outDir' | 'failedFile' | 'dialect' | 'maxFileBytes' | 'parseTimeoutMs'
->
+> &
+  Partial<Pick<Settings, 'defaultDatabase' | 'defaultSchema'>>
 
 export interface IngestStats {
   batches: number

@@ -46,6 +46,8 @@ export async function parseAll(upserts: readonly FileEvent[], batch: ParseBatch)
     absPath: join(config.rawDir, e.relPath),
     relPath: e.relPath,
     dialect: config.dialect,
+    defaultDatabase: config.defaultDatabase,
+    defaultSchema: config.defaultSchema,
     maxBytes: config.maxFileBytes,
     // The soft deadline lets a long multi-statement file keep what it parsed before the hard limit hits.
     deadlineMs: Math.round(config.parseTimeoutMs * 0.8),

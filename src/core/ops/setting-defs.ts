@@ -140,6 +140,8 @@ export const SETTING_DEFS = {
   LINEAGE_LOG_FILE: text('path', {default: 'logs/ingestion.log', description: 'structured log of watch'}),
   LINEAGE_EXTENSIONS: text('string', {default: '.sql', description: 'comma-separated file extensions to ingest'}),
   LINEAGE_DIALECT: text('string', {default: 'ansi', description: 'SQL dialect (sqlfluff names)'}),
+  LINEAGE_DEFAULT_DATABASE: text('string', {description: 'database that qualifies unqualified table names'}),
+  LINEAGE_DEFAULT_SCHEMA: text('string', {description: 'schema that qualifies unqualified table names'}),
   LINEAGE_MAX_FILE_MB: number('number', {default: 16, min: 0.001, max: 4096, description: 'larger files are refused'}),
   LINEAGE_PARSE_TIMEOUT_SECONDS: number('number', {
     default: 20,

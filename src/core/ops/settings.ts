@@ -82,6 +82,8 @@ export interface Settings {
   logFile: string
   extensions: string[]
   dialect: string
+  defaultDatabase: string | undefined
+  defaultSchema: string | undefined
   maxFileBytes: number
   parseTimeoutMs: number
   workerMaxMb: number
@@ -245,6 +247,8 @@ function toSettings(r: SettingValues, password: string): Omit<Settings, 'extensi
     stateDir: r.LINEAGE_STATE_DIR,
     logFile: r.LINEAGE_LOG_FILE,
     dialect: r.LINEAGE_DIALECT,
+    defaultDatabase: r.LINEAGE_DEFAULT_DATABASE,
+    defaultSchema: r.LINEAGE_DEFAULT_SCHEMA,
     maxFileBytes: Math.round(r.LINEAGE_MAX_FILE_MB * 1024 * 1024),
     parseTimeoutMs: seconds(r.LINEAGE_PARSE_TIMEOUT_SECONDS),
     workerMaxMb: r.LINEAGE_WORKER_MAX_MB,

@@ -5,6 +5,7 @@
  * text (the most useful position for a person), with its offset in the text given.
  */
 import {applyEdits} from './edits.js'
+import {FLATTEN_HEIGHT, flattenDeepExpressions} from './flatten.js'
 import type {DialectInfo, Grammar} from './dialects.js'
 import {bracketDepth, parseWith} from './grammars.js'
 import {tokenize, type Token} from './lexer.js'
@@ -20,10 +21,16 @@ export type Attempt =
 
 /** Parse `text` with each grammar of the dialect until one accepts it. */
 export function tryGrammars(text: string, tokens: readonly Token[], dialect: DialectInfo): Attempt {
-  const edits = grammarRewrites(text, tokens)
-  const {text: sql, map} = applyEdits(text, edits)
-  const depth = bracketDepth(tokens)
+  // Flattening first: where a rewrite falls inside a flattened expression, the flattening wins.
+  const flat = flattenDeepExpressions(text, tokens)
+  const {text: sql, map} = applyEdits(text, [...flat, ...grammarRewrites(text, tokens)])
+  const depth = bracketDepth(flat.length > 0 ? tokenize(sql, dialect.lex) : tokens)
   const warnings: string[] = []
+  if (flat.length > 0) {
+    warnings.push(
+      `${flat.length} expression(s) nested deeper than ${FLATTEN_HEIGHT} levels read as their column references`,
+    )
+  }
   let best: {message: string; offset: number | null} | null = null
   for (const grammar of dialect.grammars) {
     const r = parseWith(grammar, sql, depth)

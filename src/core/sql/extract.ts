@@ -11,6 +11,7 @@ import {statementContext} from './context.js'
 import {dialectInfo, type DialectInfo} from './dialects.js'
 import {tokenize} from './lexer.js'
 import {SourceText} from './positions.js'
+import {qualifyStatement, sessionChange, type NameDefaults} from './qualify.js'
 import type {StmtResult} from './result.js'
 import {SchemaIndex, type SchemaCatalogue} from './schema.js'
 import {splitStatements} from './splitter.js'
@@ -32,6 +33,9 @@ export interface ExtractOptions {
   maxBytes?: number
   /** Soft time budget for the file, checked between statements; the rest get E_PARSE_TIMEOUT. */
   deadlineMs?: number
+  /** The session's default database and schema for unqualified names (`USE` in the file changes them). */
+  defaultDatabase?: string
+  defaultSchema?: string
 }
 
 interface Piece {
@@ -72,6 +76,7 @@ function extractFile(sql: string, options: ExtractOptions, dialect: DialectInfo)
   }))
   const ctx = statementContext(dialect, new SchemaIndex(options.schema))
   const statements: StatementLineage[] = []
+  let names = initialDefaults(options)
   for (let p = pieces.shift(); p; p = pieces.shift()) {
     if (options.deadlineMs !== undefined && performance.now() - started > options.deadlineMs) {
       statements.push(timedOut(statements.length, p, rendered, src, options.deadlineMs))
@@ -93,9 +98,19 @@ function extractFile(sql: string, options: ExtractOptions, dialect: DialectInfo)
       continue
     }
     for (const d of r.defines) ctx.schema.add(d.table, d.columns)
-    statements.push(toStatement(statements.length, p, r, rendered, src))
+    if (/^\s*(use|set)\b/i.test(text)) names = sessionChange(text, tokenize(text, dialect.lex), dialect, names) ?? names
+    const st = toStatement(statements.length, p, r, rendered, src)
+    qualifyStatement(st, names, dialect)
+    statements.push(st)
   }
   return assemble(options, statements, rendered, src)
+}
+
+function initialDefaults(o: ExtractOptions): NameDefaults {
+  const d: NameDefaults = {}
+  if (o.defaultDatabase) d.database = o.defaultDatabase.toLowerCase()
+  if (o.defaultSchema) d.schema = o.defaultSchema.toLowerCase()
+  return d
 }
 
 function toStatement(index: number, p: Piece, r: StmtResult, rendered: Rendered, src: SourceText): StatementLineage {
@@ -157,7 +172,8 @@ function assemble(
   const {sources, targets} = combineStatements(counted)
   const errors: LineageIssue[] = statements.flatMap((s) => (s.error ? [s.error] : []))
   const good = statements.filter((s) => s.status === 'ok' || s.status === 'fallback').length
-  const status = good === statements.length ? 'ok' : good > 0 ? 'partial' : 'failed'
+  const status =
+    good < statements.length ? (good > 0 ? 'partial' : 'failed') : lostColumns(statements) ? 'degraded' : 'ok'
   const file: FileLineage = {
     path: options.path,
     dialect: options.dialect,
@@ -173,6 +189,13 @@ function assemble(
   if (statements.length === 0) warnings.push('no SQL statements found')
   if (warnings.length > 0) file.warnings = warnings
   return file
+}
+
+/** Did a statement that moves data from tables to tables come out of the token scan without its columns? */
+function lostColumns(statements: readonly StatementLineage[]): boolean {
+  return statements.some(
+    (s) => s.status === 'fallback' && s.columns.length === 0 && s.sources.length > 0 && s.targets.length > 0,
+  )
 }
 
 /** A file that could not be read as SQL at all. */

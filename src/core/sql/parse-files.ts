@@ -25,6 +25,8 @@ export interface ParseFilesOptions {
   schema?: SchemaCatalogue
   maxBytes?: number
   deadlineMs?: number
+  defaultDatabase?: string
+  defaultSchema?: string
   /** Injected for tests; defaults to fs.readFileSync. */
   readFile?: (path: string) => Buffer
 }
@@ -87,8 +89,16 @@ export function parseSqlFiles(paths: readonly string[], options: ParseFilesOptio
   const texts = paths.map((path) => readText(path, read, options))
   const definitions = new SchemaIndex()
   for (const t of texts) {
-    if (typeof t === 'string')
-      for (const [table, cols] of Object.entries(collectTableDefinitions(t, options))) definitions.add(table, cols)
+    if (typeof t !== 'string') continue
+    // A bug in this cheap pass must not cost the whole run its JSON: the file is still extracted below,
+    // where a failure becomes that file's status "failed" with the reason.
+    let defined: SchemaCatalogue = {}
+    try {
+      defined = collectTableDefinitions(t, options)
+    } catch {
+      defined = {}
+    }
+    for (const [table, cols] of Object.entries(defined)) definitions.add(table, cols)
   }
   const schema = {...definitions.toCatalogue(), ...options.schema}
   const files = texts.map((t, i) => {
@@ -104,9 +114,13 @@ function extractOptions(o: ParseFilesOptions): {
   vars?: Record<string, string>
   maxBytes?: number
   deadlineMs?: number
+  defaultDatabase?: string
+  defaultSchema?: string
 } {
   return {
     dialect: o.dialect,
+    ...(o.defaultDatabase ? {defaultDatabase: o.defaultDatabase} : {}),
+    ...(o.defaultSchema ? {defaultSchema: o.defaultSchema} : {}),
     ...(o.vars ? {vars: o.vars} : {}),
     ...(o.maxBytes !== undefined ? {maxBytes: o.maxBytes} : {}),
     ...(o.deadlineMs !== undefined ? {deadlineMs: o.deadlineMs} : {}),

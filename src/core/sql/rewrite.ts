@@ -7,6 +7,7 @@
  * - Teradata column attributes `(TITLE '...')`, `(FORMAT '...')`, `(NAMED x)`;
  * - `WITH ORDINALITY` after UNNEST (adds a row-number column);
  * - `TRY_CAST(` and `SAFE_CAST(` read as `CAST(` (same lineage, fewer grammars know them);
+ * - Postgres casts `x::type` read as `x` (some grammars take `x::type` for a column's name);
  * - brackets around a whole query (`(((SELECT ...)))`), which several grammars refuse;
  * - Spark's `WITH name (SELECT ...)`, a CTE without AS: the AS is inserted;
  * - Postgres `DELETE FROM t [a] USING s, u WHERE` as the multi-table form the grammars know,
@@ -35,6 +36,11 @@ export function grammarRewrites(text: string, tokens: readonly Token[]): Edit[] 
       const next = tokens[i + 1]
       if (next) edits.push(blank(text, t.start, next.end))
       i++
+    } else if (t.up === '::' && isNamePart(tokens[i + 1])) {
+      const end = castTypeEnd(tokens, i + 1)
+      const last = tokens[end - 1]
+      if (last) edits.push(blank(text, t.start, last.end))
+      i = end - 1
     } else if (t.up === '(' && ATTRIBUTES.has(tokens[i + 1]?.up ?? '') && i > 0) {
       const close = skipGroup(tokens, i) - 1
       const last = tokens[close]
@@ -88,6 +94,14 @@ function cteWithoutAs(tokens: readonly Token[]): Edit[] {
 /** Is the comma at i part of a CTE list (preceded by a CTE body's closing bracket)? */
 function cteListBefore(tokens: readonly Token[], i: number): boolean {
   return tokens[i - 1]?.up === ')' && tokens.slice(0, i).some((t) => t.up === 'WITH')
+}
+
+/** The type of a Postgres `x::type` cast (`numeric(10, 2)`, `text[]`): index past it. */
+function castTypeEnd(tokens: readonly Token[], i: number): number {
+  let j = i + 1
+  if (tokens[j]?.up === '(') j = skipGroup(tokens, j)
+  while (tokens[j]?.up === '[' && tokens[j + 1]?.up === ']') j += 2
+  return j
 }
 
 /** LATERAL VIEW [OUTER] fn(args) alias [AS] c1 [, c2 ...]: index past it. */

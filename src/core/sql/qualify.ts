@@ -1,0 +1,106 @@
+/**
+ * Names resolved the way the warehouse resolves them: a bare `orders` read in a session whose default
+ * schema is `sales` is `sales.orders`, so the same table written two ways is one node in the graph. The
+ * defaults come from the caller (flags, environment) and change with the file's own session statements:
+ * `USE db`, `USE DATABASE db`, `USE SCHEMA [db.]s`, `SET search_path TO s, ...`, `SET SCHEMA 's'`.
+ * In the MySQL and Hive families a database is a schema, so `USE x` sets the schema there. Names already
+ * qualified keep what they say; temporary tables (`#t`, `@t`) and unresolved columns (`?.c`) are left
+ * alone. Pure; never throws.
+ */
+import type {ColumnLineage, StatementLineage} from '../types.js'
+import type {DialectInfo} from './dialects.js'
+import {identText, type Token} from './lexer.js'
+
+export interface NameDefaults {
+  database?: string
+  schema?: string
+  /** Strip BigQuery partition decorators. */
+  undecorate?: boolean
+}
+
+/** The defaults after a session statement, or null when `tokens` is not one. */
+export function sessionChange(
+  text: string,
+  tokens: readonly Token[],
+  dialect: DialectInfo,
+  current: NameDefaults,
+): NameDefaults | null {
+  const first = tokens[0]?.up
+  if (first === 'USE') {
+    let i = 1
+    const what = tokens[i]?.up
+    if ((what === 'DATABASE' || what === 'SCHEMA' || what === 'CATALOG') && tokens[i + 1]) i++
+    const parts = nameParts(text, tokens, i)
+    if (parts.length === 0) return null
+    const last = parts[parts.length - 1] ?? ''
+    if (what === 'SCHEMA')
+      return parts.length > 1 ? {database: parts[0] ?? '', schema: last} : {...current, schema: last}
+    if (what === 'DATABASE' || what === 'CATALOG') return {database: last}
+    if (parts.length > 1) return {database: parts[0] ?? '', schema: last}
+    return dialect.family === 'mysql' || dialect.family === 'hive' ? {schema: last} : {database: last}
+  }
+  if (first === 'SET') {
+    const key = tokens[1]?.up
+    if (key !== 'SEARCH_PATH' && key !== 'SCHEMA') return null
+    let i = 2
+    if (tokens[i]?.up === 'TO' || tokens[i]?.up === '=') i++
+    const tok = tokens[i]
+    if (!tok) return null
+    const raw = tok.kind === 'string' ? text.slice(tok.start + 1, tok.end - 1) : identText(text, tok)
+    const schema = raw.split(',')[0]?.trim().replace(/^"|"$/g, '') ?? ''
+    return schema ? {...current, schema: schema.toLowerCase()} : null
+  }
+  return null
+}
+
+function nameParts(text: string, tokens: readonly Token[], i: number): string[] {
+  const parts: string[] = []
+  for (let t = tokens[i]; t && (t.kind === 'word' || t.kind === 'qident'); t = tokens[i]) {
+    parts.push(identText(text, t).toLowerCase())
+    if (tokens[i + 1]?.up !== '.') break
+    i += 2
+  }
+  return parts
+}
+
+/** `name` qualified by the defaults, when it needs and can have it. */
+export function qualifyTable(written: string, d: NameDefaults): string {
+  const name = d.undecorate ? undecorate(written) : written
+  if (name === '' || name.startsWith('#') || name.startsWith('@') || name.startsWith('?')) return name
+  const dots = name.split('.').length - 1
+  if (dots === 0) {
+    const prefix = [d.database, d.schema].filter((p): p is string => !!p).join('.')
+    return prefix ? `${prefix}.${name}` : name
+  }
+  if (dots === 1 && d.database && d.schema) return `${d.database}.${name}`
+  return name
+}
+
+/** `table.column` with its table part qualified. */
+function qualifyColumn(key: string, d: NameDefaults): string {
+  const dot = key.lastIndexOf('.')
+  if (dot <= 0) return key
+  return `${qualifyTable(key.slice(0, dot), d)}${key.slice(dot)}`
+}
+
+/** BigQuery's partition decorator (`t$20240101`, `t$__UNPARTITIONED__`) names a part of table `t`. */
+function undecorate(name: string): string {
+  return name.replace(/\$[^.$]*$/, '')
+}
+
+/** Qualify every table name of a statement's lineage in place (and drop BigQuery partition decorators). */
+export function qualifyStatement(st: StatementLineage, defaults: NameDefaults, dialect: DialectInfo): void {
+  const bigquery = dialect.name === 'bigquery'
+  if (!defaults.database && !defaults.schema && !bigquery) return
+  const d: NameDefaults = {...defaults, ...(bigquery ? {undecorate: true} : {})}
+  const q = (n: string): string => qualifyTable(n, d)
+  st.sources = [...new Set(st.sources.map(q))].sort()
+  st.targets = [...new Set(st.targets.map(q))].sort()
+  st.columns = st.columns.map((c): ColumnLineage => ({
+    ...c,
+    target: qualifyColumn(c.target, d),
+    sources: c.sources.map((s) => qualifyColumn(s, d)),
+  }))
+  if (st.drops) st.drops = st.drops.map(q)
+  if (st.renames) st.renames = st.renames.map((r) => ({from: q(r.from), to: q(r.to)}))
+}

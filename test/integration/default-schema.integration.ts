@@ -1,0 +1,35 @@
+import {expect} from 'chai'
+
+import {silentLogger} from '../../src/core/index.js'
+import {GraphWriter} from '../../src/core/graph/writer.js'
+import {extractLineage} from '../../src/core/sql/index.js'
+import {upsert, useNeo4j} from '../helpers/neo4j.js'
+
+// Issue 15: with a default schema, `orders` in one file and `sales.orders` in another are one table, so
+// the lineage runs through it instead of breaking into two nodes.
+describe('default schema joins the graph (integration)', () => {
+  const ctx = useNeo4j()
+
+  it('writes orders and sales.orders as one Table node under --default-schema sales', async () => {
+    const files = {
+      'load.sql': 'INSERT INTO orders SELECT id, amount FROM raw.orders_feed',
+      'report.sql': 'INSERT INTO mart.daily SELECT id, amount FROM sales.orders',
+    }
+    const ops = Object.entries(files).map(([path, sql]) =>
+      upsert(path, extractLineage(sql, {path, dialect: 'ansi', defaultSchema: 'sales'}).statements),
+    )
+    const writer = await GraphWriter.connect(ctx.conn, {logger: silentLogger})
+    try {
+      await writer.apply(ops, {batched: true})
+    } finally {
+      await writer.close()
+    }
+    const tables = await ctx.query('MATCH (t:Table) RETURN t.name AS name ORDER BY name')
+    expect(tables.map((r) => r.name)).to.deep.equal(['mart.daily', 'raw.orders_feed', 'sales.orders'])
+    const path = await ctx.query(
+      'MATCH (:Table {name: $to})-[:DERIVES_FROM]->(:Table {name: $via})-[:DERIVES_FROM]->(:Table {name: $from}) RETURN count(*) AS n',
+      {to: 'mart.daily', via: 'sales.orders', from: 'raw.orders_feed'},
+    )
+    expect(Number(path[0]?.n)).to.equal(1)
+  })
+})
