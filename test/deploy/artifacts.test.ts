@@ -107,8 +107,7 @@ describe('deploy artifacts match the names rollback --restart uses (defaults, st
       () => runCommand('rollback emergency --restart --json'),
     )
     expect(error).to.equal(undefined)
-    const made = calls(env.LINEAGE_STANDIN_LOG!)
-    expect(made[0]).to.deep.equal([
+    expect(calls(env.LINEAGE_STANDIN_LOG!)).to.deep.include([
       'docker',
       'compose',
       '-f',
