@@ -1,4 +1,4 @@
-import {resolve} from 'node:path'
+import {dirname, join, resolve} from 'node:path'
 
 import {Args, Flags} from '@oclif/core'
 
@@ -44,13 +44,15 @@ hold exits 64 and names the closest ones it does.`
   public async run(): Promise<TraceResult> {
     const settings = resolveSettings({configFile: this.flags.config})
     const outDir = resolve(this.flags.out ?? settings.outDir)
-    const {graph, invalid} = await openLineageGraph({neo4j: settings.neo4j, outDir})
+    // The output folder's index sits beside the parse cache: a cache too, rebuilt when deleted.
+    const indexFile = join(dirname(resolve(settings.cacheFile)), 'trace-index.sqlite')
+    const {graph, invalid} = await openLineageGraph({neo4j: settings.neo4j, outDir, indexFile})
     this.defer(() => graph.close())
     if (invalid.length > 0)
       this.note(`warning: ${invalid.length} file(s) in ${outDir} are not lineage records, skipped`)
     const direction: TraceDirection = this.flags.both ? 'both' : this.flags.downstream ? 'downstream' : 'upstream'
     const result = await trace(graph, {name: this.args.name, direction, depth: this.flags.depth})
-    this.log(formatTrace(result, this.flags.format))
+    if (!this.jsonEnabled()) this.log(formatTrace(result, this.flags.format))
     return result
   }
 }

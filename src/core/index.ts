@@ -125,7 +125,11 @@ export type {OpenedGraph} from './query/open.js'
 export {closestNames, trace, type TraceDirection, type TraceOptions, type TraceResult} from './query/trace.js'
 
 /** The graph `trace` and `impact` read: Neo4j when `neo4j` is set, else the output folder. */
-export async function openLineageGraph(options: {neo4j: Neo4jConnection | undefined; outDir: string}) {
+export async function openLineageGraph(options: {
+  neo4j: Neo4jConnection | undefined
+  outDir: string
+  indexFile?: string | undefined
+}) {
   const open = await import('./query/open.js')
   return open.openLineageGraph(options)
 }

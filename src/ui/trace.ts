@@ -19,15 +19,14 @@ function allEdges(result: TraceResult): LineageEdge[] {
 
 /** One drawn edge per source -> target pair, labelled with every file:line that makes it. */
 function pairs(result: TraceResult): {source: string; target: string; where: string[]}[] {
-  const byPair = new Map<string, {source: string; target: string; where: string[]}>()
+  const byPair = new Map<string, {source: string; target: string; where: Set<string>}>()
   for (const e of allEdges(result)) {
     const key = JSON.stringify([e.source, e.target])
-    const entry = byPair.get(key) ?? {source: e.source, target: e.target, where: []}
-    const at = `${e.file}:${e.line}`
-    if (!entry.where.includes(at)) entry.where.push(at)
+    const entry = byPair.get(key) ?? {source: e.source, target: e.target, where: new Set<string>()}
+    entry.where.add(`${e.file}:${e.line}`)
     byPair.set(key, entry)
   }
-  return [...byPair.values()]
+  return [...byPair.values()].map((p) => ({...p, where: [...p.where]}))
 }
 
 function toText(result: TraceResult): string {
@@ -42,14 +41,13 @@ function toText(result: TraceResult): string {
     out.push('', `${heading}${edges.length === 0 ? ' nothing' : ''}`)
     if (edges.length === 0) continue
     out.push(result.name)
-    const children = new Map<string, Map<string, string[]>>()
+    const children = new Map<string, Map<string, Set<string>>>()
     for (const e of edges) {
       const [parent, child] = direction === 'upstream' ? [e.target, e.source] : [e.source, e.target]
-      const byChild = children.get(parent) ?? new Map<string, string[]>()
-      const at = `${e.file}:${e.line}`
-      const list = byChild.get(child) ?? []
-      if (!list.includes(at)) list.push(at)
-      byChild.set(child, list)
+      const byChild = children.get(parent) ?? new Map<string, Set<string>>()
+      const set = byChild.get(child) ?? new Set<string>()
+      set.add(`${e.file}:${e.line}`)
+      byChild.set(child, set)
       children.set(parent, byChild)
     }
     drawTree(out, children, result.name, '', new Set([result.name]), new Set(), result.depth ?? Infinity, 0)
@@ -57,10 +55,16 @@ function toText(result: TraceResult): string {
   return out.join('\n')
 }
 
+/** At most three file:line places per edge in the tree; json, dot and mermaid keep them all. */
+function places(set: Set<string>): string {
+  const at = [...set]
+  return at.length <= 3 ? at.join(', ') : `${at.slice(0, 3).join(', ')} (+${at.length - 3} more)`
+}
+
 /** A node already drawn with its subtree is drawn again as "(see above)", so shared sources do not multiply. */
 function drawTree(
   out: string[],
-  children: Map<string, Map<string, string[]>>,
+  children: Map<string, Map<string, Set<string>>>,
   node: string,
   prefix: string,
   onPath: Set<string>,
@@ -76,7 +80,7 @@ function drawTree(
     const cycle = onPath.has(child)
     const repeat = !cycle && expanded.has(child) && (children.get(child)?.size ?? 0) > 0
     const note = cycle ? '  (cycle)' : repeat ? '  (see above)' : ''
-    out.push(`${prefix}${last ? '└── ' : '├── '}${child}  ${at.join(', ')}${note}`)
+    out.push(`${prefix}${last ? '└── ' : '├── '}${child}  ${places(at)}${note}`)
     if (cycle || repeat) return
     onPath.add(child)
     drawTree(out, children, child, prefix + (last ? '    ' : '│   '), onPath, expanded, maxDepth, level + 1)
