@@ -12,8 +12,9 @@ export default class Trace extends BaseCommand<typeof Trace> {
 SQL writes it. Upstream lists what NAME derives from, downstream what derives from it, each edge with the file \
 and line of the statement that makes it; a column trace follows column lineage through intermediate tables. \
 The graph is Neo4j when NEO4J_URI is set, else the output folder of the embedded default (--out, \
-LINEAGE_OUT_DIR), read from its *.lineage.json files; both give the same answer. A name the graph does not \
-hold exits 64 and names the closest ones it does.`
+LINEAGE_OUT_DIR), read from its *.lineage.json files through an index (trace-index.sqlite beside the parse \
+cache: the first trace reads every record, later ones only those added or changed); both give the same answer. \
+A name the graph does not hold exits 64 and names the closest ones it does.`
 
   static override examples = [
     '<%= config.bin %> <%= command.id %> mart.daily',
