@@ -129,3 +129,18 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
   const checks = await import('./ops/verify.js')
   return checks.verify(options)
 }
+
+// ---- reading the graph: trace and impact (Neo4j, or the output folder) --------------------------------------
+export type {Direction, Level, LineageEdge, LineageGraph} from './query/graph.js'
+export type {OpenedGraph} from './query/open.js'
+export {closestNames, trace, type TraceDirection, type TraceOptions, type TraceResult} from './query/trace.js'
+
+/** The graph `trace` and `impact` read: Neo4j when `neo4j` is set, else the output folder. */
+export async function openLineageGraph(options: {
+  neo4j: Neo4jConnection | undefined
+  outDir: string
+  indexFile?: string | undefined
+}) {
+  const open = await import('./query/open.js')
+  return open.openLineageGraph(options)
+}
