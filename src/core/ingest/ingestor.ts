@@ -217,10 +217,12 @@ export class Ingestor {
     const changes: {path: string; row: LedgerRow | null}[] = []
     for (const {event, row} of done) {
       const failure = failedPaths.get(event.relPath)
-      if (failure === 'lost') continue
+      // A lost retraction keeps the old row, so it is retracted again; a lost upsert is `failed` like one
+      // recorded: either way re-ingested when the graph is back or at the next start.
+      if (failure === 'lost' && row === null) continue
       changes.push({
         path: event.relPath,
-        row: row && {...row, graph: failure ?? (this.deps.graph ? 'written' : 'off')},
+        row: row && {...row, graph: failure ? 'failed' : this.deps.graph ? 'written' : 'off'},
       })
     }
     this.deps.ledger.apply(changes)

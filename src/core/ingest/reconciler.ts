@@ -3,8 +3,9 @@
  * ledger and the output folder are compared, and what changed, appeared or vanished while the service was
  * down is queued (upserts for new or changed files, retractions for files gone).
  *
- * A file is stale when its size or mtime differs from its ledger row, when it was ingested with the graph off
- * and the graph is now on, or when its output file is missing. Retracted: ledger rows without a file, and
+ * A file is stale when its size or mtime differs from its ledger row, when its graph write is not known to
+ * have landed (ingested with the graph off and the graph now on, or `failed`: kept only in the failed-ingestion
+ * file, whose line may have torn) or when its output file is missing. Retracted: ledger rows without a file, and
  * outputs without a file or a ledger row (written by a run killed before its ledger rows landed). The scans
  * skip dotfiles, other extensions, anything that is not a regular file, and symlinks that lead outside the
  * folder, exactly as the watcher does. Throws only when the watched folder itself cannot be read.
@@ -46,7 +47,7 @@ export function reconcile(input: ReconcileInput, queue: (op: FileOp, relPath: st
       input.reingest ||
       row?.size !== st.size ||
       row.mtimeMs !== st.mtimeMs ||
-      (row.graph === 'off' && input.neo4j !== undefined) ||
+      (row.graph !== 'written' && input.neo4j !== undefined) ||
       !existsSync(outputFileFor(input.outDir, rel))
     if (stale) events.push({op: 'upsert', relPath: rel})
   }

@@ -98,7 +98,9 @@ class Service implements ServiceHandle {
       inline: this.parsing.inline,
       pool: () => this.parsing.pool(),
       graph: this.graph,
-      failures: failedFileSink(s.failedFile),
+      failures: failedFileSink(s.failedFile, (fragment) => {
+        logger.error(`${s.failedFile} ended in a torn line (${fragment.length} bytes); moved to its .quarantine`)
+      }),
       observer: combineObservers(metrics.observer(), options.observer),
     })
     this.heartbeat = new Heartbeat(
@@ -155,12 +157,16 @@ class Service implements ServiceHandle {
         },
       })
     }
-    this.reconciled = reconcile(
-      {...s, reingest: this.options.reingest, ledger: this.ledger.all(), logger: this.logger},
-      (op, rel) => {
-        this.batcher.push(op, rel)
-      },
-    )
+    this.reconciled = this.reconcile(this.options.reingest)
+    // Writes that failed during the outage (their ledger rows say `failed`) are due again once it ends.
+    this.graph?.health.onRecovered(() => {
+      if (this.stopping || this.options.once) return
+      try {
+        this.reconcile(false)
+      } catch (error) {
+        this.logger.error(`reconcile after Neo4j came back failed: ${errorMessage(error)}`)
+      }
+    })
     if (this.options.once) this.batcher.close()
     this.flags.start(
       this.options.flagPollMs ?? 500,
@@ -172,6 +178,12 @@ class Service implements ServiceHandle {
     this.heartbeat.start()
     this.done = this.loop()
     return this
+  }
+
+  private reconcile(reingest: boolean): number {
+    return reconcile({...this.settings, reingest, ledger: this.ledger.all(), logger: this.logger}, (op, rel) => {
+      this.batcher.push(op, rel)
+    })
   }
 
   private announce(): void {
