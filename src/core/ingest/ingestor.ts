@@ -92,7 +92,8 @@ interface Prepared {
 export class Ingestor {
   readonly stats: IngestStats = emptyStats()
   private readonly now: () => number
-  private readonly outcomes: FileOutcomes
+  /** Per-file outcomes, and the outputs a full disk refused (`dueOutputs`, retried by the service). */
+  readonly outcomes: FileOutcomes
   /** The graph write left running by `process` (FEATURE_PARALLEL), and the paths it writes. */
   private writing: {paths: ReadonlySet<string>; done: Promise<void>} | undefined
 
@@ -164,7 +165,9 @@ export class Ingestor {
       config: this.config,
       parser: (this.config.features.parallel ? this.deps.pool() : undefined) ?? this.deps.inline,
       knownHash: (path) =>
-        !stale.includes(path) && (ledgerRows.get(path)?.graph === 'written' || this.deps.graph === undefined)
+        !stale.includes(path) &&
+        !this.outcomes.outputDue(path) &&
+        (ledgerRows.get(path)?.graph === 'written' || this.deps.graph === undefined)
           ? ledgerRows.get(path)?.contentHash
           : undefined,
       observer: this.deps.observer,
@@ -196,8 +199,10 @@ export class Ingestor {
       ops.push({op: 'upsert', path: relPath, contentHash, dialect: this.config.dialect, ingestedAt: at, lineage})
       done.push({event, row: {path: relPath, size, mtimeMs, contentHash, graph: 'written', updatedAt: at}})
     }
+    this.outcomes.endBatch()
     for (const event of events) {
       if (event.op !== 'remove') continue
+      this.outcomes.forgetOutput(event.relPath)
       removeOutput(this.config.outDir, event.relPath)
       if (ledgerRows.get(event.relPath) || !existsSync(join(this.config.rawDir, event.relPath))) {
         ops.push({op: 'retract', path: event.relPath, at})

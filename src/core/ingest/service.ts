@@ -58,6 +58,9 @@ export async function startService(options: ServiceOptions): Promise<ServiceHand
   }
 }
 
+/** How often outputs a full disk refused are tried again (ms). */
+const OUTPUT_RETRY_MS = 5000
+
 const batching = (s: Settings) =>
   s.features.batching
     ? {enabled: true, batchSize: s.batchSize, debounceMs: s.debounceMs}
@@ -80,6 +83,7 @@ class Service implements ServiceHandle {
   private lastBatchAt: string | null = null
   /** A failure that stopped the service (the watch limit), reported on /healthz while it stops. */
   private fatal: LineageError | undefined
+  private outputRetry: NodeJS.Timeout | undefined
 
   constructor(
     private readonly options: ServiceOptions,
@@ -176,6 +180,12 @@ class Service implements ServiceHandle {
       this.logger,
     )
     this.heartbeat.start()
+    // Outputs a full disk refused are tried again until they are written, without a restart.
+    if (!this.options.once) {
+      this.outputRetry = setInterval(() => {
+        this.retryOutputs()
+      }, OUTPUT_RETRY_MS).unref()
+    }
     this.done = this.loop()
     return this
   }
@@ -243,6 +253,11 @@ class Service implements ServiceHandle {
     this.heartbeat.beat()
   }
 
+  private retryOutputs(): void {
+    if (this.stopping) return
+    for (const rel of this.ingestor.outcomes.dueOutputs()) this.batcher.push('upsert', rel)
+  }
+
   /** Stop taking events, finish the batch in flight, close everything. */
   stop(): Promise<RunSummary> {
     if (!this.stopping) {
@@ -257,6 +272,7 @@ class Service implements ServiceHandle {
   /** Close everything, last the log (so what a failed start logged stays in the file). */
   async abort(): Promise<void> {
     this.stopping = true
+    clearInterval(this.outputRetry)
     this.flags.stop()
     await this.watcher?.close()
     await this.parsing.close()
