@@ -35,6 +35,10 @@ export interface ReconcileInput {
   reingest: boolean
   ledger: ReadonlyMap<string, LedgerRow>
   logger: Logger
+  /** More retractions than this share of the ledger's files are held back, not queued; undefined: no limit. */
+  maxRetractShare?: number | undefined
+  /** Told why retractions were held back. */
+  onHeld?: (reason: string) => void
 }
 
 /** Compare the folder, the ledger and the outputs; `queue` what to ingest, then what to retract. Returns how many. */
@@ -58,9 +62,27 @@ export function reconcile(input: ReconcileInput, queue: (op: FileOp, relPath: st
   for (const rel of scanOutputs(input.outDir, input.logger)) {
     if (!onDisk.has(rel) && !input.ledger.has(rel)) events.push({op: 'remove', relPath: rel})
   }
-  for (const e of events) queue(e.op, e.relPath)
+  const held = holdMassRetraction(input, events)
+  for (const e of events) if (!held || e.op !== 'remove') queue(e.op, e.relPath)
   input.logger.info(`reconcile: ${onDisk.size} file(s) in the folder, ${events.length} to ingest or retract`)
-  return events.length
+  return held ? events.filter((e) => e.op !== 'remove').length : events.length
+}
+
+/**
+ * An emptied or half-mounted folder looks like mass deletion: more removals than the allowed share of the
+ * ledger are not applied, and said so (an operator confirms with `lineage watch --allow-mass-retract`).
+ */
+function holdMassRetraction(input: ReconcileInput, events: {op: FileOp}[]): boolean {
+  const share = input.maxRetractShare
+  const removals = events.filter((e) => e.op === 'remove').length
+  const known = input.ledger.size
+  if (share === undefined || removals < 2 || removals <= share * known) return false
+  const reason =
+    `${removals} of ${known} file(s) would be retracted (over ${Math.round(share * 100)}%); held back: ` +
+    `check ${input.rawDir}, then run "lineage watch --allow-mass-retract" to apply`
+  input.logger.error(reason)
+  input.onHeld?.(reason)
+  return true
 }
 
 /** Every watched file of the folder with its size and mtime, for the reconcile. */

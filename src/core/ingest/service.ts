@@ -28,7 +28,8 @@ import {combineObservers} from './observer.js'
 import {ParseResources} from './parsers.js'
 import {reconcile} from './reconciler.js'
 import type {RunSummary, ServiceHandle, ServiceOptions} from './service-types.js'
-import {startWatcher} from './watcher.js'
+import {startCatchUp} from './catch-up.js'
+import {FolderGuard} from './folder-guard.js'
 
 export type {RunSummary, ServiceHandle, ServiceOptions} from './service-types.js'
 
@@ -58,9 +59,6 @@ export async function startService(options: ServiceOptions): Promise<ServiceHand
   }
 }
 
-/** How often outputs a full disk refused are tried again (ms). */
-const OUTPUT_RETRY_MS = 5000
-
 const batching = (s: Settings) =>
   s.features.batching
     ? {enabled: true, batchSize: s.batchSize, debounceMs: s.debounceMs}
@@ -83,7 +81,9 @@ class Service implements ServiceHandle {
   private lastBatchAt: string | null = null
   /** A failure that stopped the service (the watch limit), reported on /healthz while it stops. */
   private fatal: LineageError | undefined
-  private outputRetry: NodeJS.Timeout | undefined
+  private stopCatchUp: (() => void) | undefined
+  private folder: FolderGuard | undefined
+  private held: string | undefined // why the last reconcile held retractions back (a mass retraction)
 
   constructor(
     private readonly options: ServiceOptions,
@@ -113,7 +113,8 @@ class Service implements ServiceHandle {
         revision: () => this.flags.state.revision,
         stopping: () => this.stopping,
         queueSize: () => this.queueSize(),
-        problems: () => [this.graph?.problem, this.fatal?.message].filter((p) => p !== undefined),
+        problems: () =>
+          [this.graph?.problem, this.folder?.problem, this.held, this.fatal?.message].filter((p) => p !== undefined),
         lastBatchAt: () => this.lastBatchAt,
         filesProcessed: () => this.stats.files,
         metricsPort: () => this.metricsPort,
@@ -145,32 +146,26 @@ class Service implements ServiceHandle {
     await this.graph?.open()
     this.announce()
     if (!this.options.once) {
-      this.watcher = await startWatcher({
-        rawDir: s.rawDir,
-        extensions: s.extensions,
-        poll: this.options.poll,
-        settleMs: this.options.settleMs,
-        logger: this.logger,
-        onEvent: (op, rel) => {
-          this.batcher.push(op, rel)
+      this.watcher = this.folder = await FolderGuard.start(
+        {
+          rawDir: s.rawDir,
+          extensions: s.extensions,
+          poll: this.options.poll,
+          settleMs: this.options.settleMs,
+          logger: this.logger,
+          onEvent: (op, rel) => {
+            this.batcher.push(op, rel)
+          },
+          onError: (error) => {
+            this.logger.error(`${error.message}. ${error.hint ?? ''}`)
+            this.fatal = error
+            void this.stop()
+          },
         },
-        onError: (error) => {
-          this.logger.error(`${error.message}. ${error.hint ?? ''}`)
-          this.fatal = error
-          void this.stop()
-        },
-      })
+        () => this.reconcile(false, true),
+      )
     }
     this.reconciled = this.reconcile(this.options.reingest)
-    // Writes that failed during the outage (their ledger rows say `failed`) are due again once it ends.
-    this.graph?.health.onRecovered(() => {
-      if (this.stopping || this.options.once) return
-      try {
-        this.reconcile(false)
-      } catch (error) {
-        this.logger.error(`reconcile after Neo4j came back failed: ${errorMessage(error)}`)
-      }
-    })
     if (this.options.once) this.batcher.close()
     this.flags.start(
       this.options.flagPollMs ?? 500,
@@ -180,18 +175,31 @@ class Service implements ServiceHandle {
       this.logger,
     )
     this.heartbeat.start()
-    // Outputs a full disk refused are tried again until they are written, without a restart.
+    // Failed graph writes after an outage, outputs a full disk refused: caught up without a restart.
     if (!this.options.once) {
-      this.outputRetry = setInterval(() => {
-        this.retryOutputs()
-      }, OUTPUT_RETRY_MS).unref()
+      this.stopCatchUp = startCatchUp({
+        health: this.graph?.health,
+        stopping: () => this.stopping,
+        reconcile: () => this.reconcile(false),
+        dueOutputs: () => this.ingestor.outcomes.dueOutputs(),
+        queue: (rel) => {
+          this.batcher.push('upsert', rel)
+        },
+        logger: this.logger,
+      })
     }
     this.done = this.loop()
     return this
   }
 
-  private reconcile(reingest: boolean): number {
-    return reconcile({...this.settings, reingest, ledger: this.ledger.all(), logger: this.logger}, (op, rel) => {
+  /** `afresh`: the events queued so far (an old watcher's, its files seen "deleted") are dropped first. */
+  private reconcile(reingest: boolean, afresh = false): number {
+    if (afresh) this.batcher.drain()
+    const s = this.settings
+    const share = this.options.allowMassRetract === true ? undefined : s.massRetractShare
+    const input = {...s, reingest, ledger: this.ledger.all(), logger: this.logger, maxRetractShare: share}
+    this.held = undefined
+    return reconcile({...input, onHeld: (held) => (this.held = held)}, (op, rel) => {
       this.batcher.push(op, rel)
     })
   }
@@ -215,6 +223,8 @@ class Service implements ServiceHandle {
     for (;;) {
       const batch = await this.batcher.next()
       if (batch.length === 0) break
+      // The folder gone or swapped: its files only look deleted. The reconcile on its return finds them.
+      if (this.folder?.intact() === false) continue
       try {
         await this.ingestor.process(batch)
       } catch (error) {
@@ -253,11 +263,6 @@ class Service implements ServiceHandle {
     this.heartbeat.beat()
   }
 
-  private retryOutputs(): void {
-    if (this.stopping) return
-    for (const rel of this.ingestor.outcomes.dueOutputs()) this.batcher.push('upsert', rel)
-  }
-
   /** Stop taking events, finish the batch in flight, close everything. */
   stop(): Promise<RunSummary> {
     if (!this.stopping) {
@@ -272,7 +277,7 @@ class Service implements ServiceHandle {
   /** Close everything, last the log (so what a failed start logged stays in the file). */
   async abort(): Promise<void> {
     this.stopping = true
-    clearInterval(this.outputRetry)
+    this.stopCatchUp?.()
     this.flags.stop()
     await this.watcher?.close()
     await this.parsing.close()
