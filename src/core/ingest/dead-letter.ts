@@ -24,7 +24,8 @@ import type {GraphFailure} from '../graph/writer.js'
 import {fsyncDir, writeFileAtomic} from '../util/fs.js'
 import {DEFAULT_WAIT_MS, withLock} from '../util/lock.js'
 import {type DeadLetterEntry, parseEntry, parseMarker, type SupersededMarker} from './failed-entry.js'
-import {cutTornTail, fragmentOp} from './failed-quarantine.js'
+import {cutTornTail, fragmentOp, quarantineFileFor} from './failed-quarantine.js'
+import type {Logger} from '../logger.js'
 
 export {parseEntry, parseMarker, type DeadLetterEntry, type SupersededMarker} from './failed-entry.js'
 
@@ -139,7 +140,10 @@ export interface FailureSink {
 }
 
 /** The failed-ingestion file as the ingestor's FailureSink. */
-export function failedFileSink(file: string, onTorn?: OnTorn): FailureSink {
+export function failedFileSink(file: string, logger?: Logger): FailureSink {
+  const onTorn: OnTorn = (fragment) => {
+    logger?.error(`${file} ended in a torn line (${fragment.length} bytes); moved to ${quarantineFileFor(file)}`)
+  }
   return {
     location: file,
     append: (failures) => appendFailures(file, failures, undefined, onTorn),

@@ -102,9 +102,7 @@ class Service implements ServiceHandle {
       inline: this.parsing.inline,
       pool: () => this.parsing.pool(),
       graph: this.graph,
-      failures: failedFileSink(s.failedFile, (fragment) => {
-        logger.error(`${s.failedFile} ended in a torn line (${fragment.length} bytes); moved to its .quarantine`)
-      }),
+      failures: failedFileSink(s.failedFile, logger),
       observer: combineObservers(metrics.observer(), options.observer),
     })
     this.heartbeat = new Heartbeat(
@@ -121,6 +119,7 @@ class Service implements ServiceHandle {
       },
       logger,
       (health, backlog) => {
+        metrics.workers(this.parsing.running)
         metrics.queueSize(health.queueSize)
         metrics.backlog(backlog)
       },
@@ -258,6 +257,7 @@ class Service implements ServiceHandle {
     this.metrics.setEnabled(next.features.metrics)
     this.metrics.setFlags(next.features, state.revision)
     if (!next.features.parallel) this.parsing.dropPool()
+    else if (next.workers !== before.workers) this.parsing.pool()
     const desc = changed.map((f) => `${f} ${next.features[f] ? 'on' : 'off'}`).join(', ')
     this.logger.info(`flag state revision ${state.revision} applied${desc ? `: ${desc}` : ''}`)
     this.heartbeat.beat()
