@@ -58,10 +58,12 @@ at any moment loses nothing. Exit 0: all went in; 1: some remain; 69: Neo4j unre
     this.log(summary(result))
     if (result.invalid > 0) {
       const lines = result.invalidLines.map((l) => `${l.line} (${l.reason})`).join(', ')
-      this.logToStderr(`warning: ${result.invalid} invalid line(s) kept in ${file}: ${lines}`)
+      const where = result.quarantined > 0 ? `moved to ${result.quarantineFile}` : `in ${file}`
+      this.logToStderr(`warning: ${result.invalid} invalid line(s) ${where}: ${lines}`)
     }
     for (const error of result.errors) this.logToStderr(`warning: ${error}`)
-    if (!result.dryRun && result.remaining > 0) this.exitStatus = 1
+    // Quarantined lines were not replayed: this run says so once; their files come back by re-ingest.
+    if (!result.dryRun && (result.remaining > 0 || result.quarantined > 0)) this.exitStatus = 1
     return result
   }
 }
@@ -74,7 +76,12 @@ function summary(r: RetryFailedResult): string {
     return `Dry run: would replay ${r.replayed}, skip ${skipped}; ${r.invalid} invalid line(s). Nothing changed.`
   }
   const counts = `Replayed ${r.replayed}, skipped ${skipped}, still failing ${r.stillFailing + r.notAttempted}, invalid ${r.invalid}.`
-  if (r.remaining === 0) return `${counts}\n${r.file} removed: everything is in the graph.`
+  const moved =
+    r.quarantined > 0
+      ? `\n${r.quarantined} invalid line(s) moved to ${r.quarantineFile}; the service ingests their files again.`
+      : ''
+  if (r.remaining === 0)
+    return `${counts}\n${r.file} removed: everything${moved ? ' else' : ''} is in the graph.${moved}`
   const extra = r.appended > 0 ? ` (${r.appended} appended during the replay)` : ''
-  return `${counts}\n${r.file} keeps ${r.remaining} line(s)${extra}: run "lineage retry-failed" again once Neo4j is healthy.`
+  return `${counts}\n${r.file} keeps ${r.remaining} line(s)${extra}: run "lineage retry-failed" again once Neo4j is healthy.${moved}`
 }

@@ -51,6 +51,10 @@ flight; a second signal exits at once. SIGHUP reopens the log file (LINEAGE_LOG_
       env: 'LINEAGE_POLL',
     }),
     reingest: Flags.boolean({description: 'ingest every file again, ignoring what the ledger says is done'}),
+    'allow-mass-retract': Flags.boolean({
+      description:
+        'apply a start-up retraction of more than LINEAGE_MASS_RETRACT_SHARE of the folder (held back otherwise)',
+    }),
     dialect: Flags.string({description: 'SQL dialect of the files (sqlfluff names: ansi, postgres, mysql, tsql, ...)'}),
     workers: Flags.integer({description: 'parse workers (INGEST_WORKERS)', min: 1}),
     'settle-ms': Flags.integer({
@@ -88,6 +92,7 @@ flight; a second signal exits at once. SIGHUP reopens the log file (LINEAGE_LOG_
       serveMetrics: !flags.once || flags['metrics-port'] !== undefined,
       poll: flags.poll,
       reingest: flags.reingest,
+      allowMassRetract: flags['allow-mass-retract'],
       settleMs: flags['settle-ms'],
       logLevel: flags['log-level'],
       stream: process.stderr,

@@ -187,13 +187,21 @@ describe('retry-failed (real Neo4j)', function () {
     ])
   })
 
-  it('keeps invalid lines where they are and reports them', async () => {
+  it('moves invalid lines to the quarantine file, counted, and reports them', async () => {
     await appendFailures(file, failed([small('a.sql', 'a')]))
     writeFileSync(file, `{broken\n${readFileSync(file, 'utf8')}{"v":1}\n`)
     const result = await replay()
-    expect(result).to.deep.include({replayed: 1, invalid: 2, remaining: 2, fileState: 'rewritten'})
+    expect(result).to.deep.include({replayed: 1, invalid: 2, quarantined: 2, remaining: 0, fileState: 'removed'})
     expect(result.invalidLines.map((l) => l.line)).to.deep.equal([1, 3])
-    expect(readFileSync(file, 'utf8')).to.equal('{broken\n{"v":1}\n')
+    expect(existsSync(file)).to.equal(false)
+    const moved = readFileSync(`${file}.quarantine`, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as {raw: string; reason: string})
+    expect(moved.map((m) => m.raw)).to.deep.equal(['{broken', '{"v":1}'])
+    expect(moved[0]?.reason).to.match(/^not JSON/)
+    // Nothing is kept to fail forever: the next replay has nothing to do.
+    expect(await replay()).to.deep.include({invalid: 0, quarantined: 0, fileState: 'absent'})
   })
 
   it('keeps the lines a running service appends during the replay', async () => {
@@ -277,14 +285,16 @@ describe('retry-failed (real Neo4j)', function () {
       expect(again.stdout).to.match(/Nothing to replay/)
     })
 
-    it('exit 1 when some remain (an invalid line), reporting it', async () => {
+    it('exit 1 when an invalid line was quarantined, reporting it once; exit 0 after', async () => {
       await appendFailures(file, failed([small('a.sql', 'a')]))
       writeFileSync(file, `${readFileSync(file, 'utf8')}not json\n`)
       const {stdout, stderr, error} = await withEnv(env(), () => runCommand(['retry-failed', file]))
       expect(error?.oclif?.exit).to.equal(1)
       expect(stdout).to.match(/Replayed 1, skipped 0 .*still failing 0, invalid 1/)
-      expect(stdout).to.match(/keeps 1 line/)
-      expect(stderr).to.match(/invalid line\(s\) kept .*: 2 \(not JSON/)
+      expect(stdout).to.match(/1 invalid line\(s\) moved to .*\.quarantine/)
+      expect(stderr).to.match(/invalid line\(s\) moved to .*\.quarantine: 2 \(not JSON/)
+      const again = await withEnv(env(), () => runCommand(['retry-failed', file]))
+      expect(again.error).to.equal(undefined)
     })
 
     it('exit 69 when Neo4j is unreachable, changing nothing; --dry-run changes nothing', async () => {

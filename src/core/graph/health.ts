@@ -4,12 +4,14 @@
  * ingestor and the writer read it. While down, writes fail fast for a short while after each failure
  * instead of waiting out the driver's timeouts for every batch (what a circuit breaker did before).
  *
- * Pure state: no I/O, no timers. Throws nothing.
+ * Pure state: no I/O, no timers. Throws nothing itself; a recovery listener's throw reaches whoever marked it up,
+ * so listeners catch their own.
  */
 export type GraphState = {up: true; since: number} | {up: false; reason: string; since: number; lastFailure: number}
 
 export class GraphHealth {
   private current: GraphState
+  private readonly recovered: (() => void)[] = []
 
   constructor(private readonly now: () => number = () => Date.now()) {
     this.current = {up: true, since: now()}
@@ -28,7 +30,13 @@ export class GraphHealth {
   markUp(): boolean {
     if (this.current.up) return false
     this.current = {up: true, since: this.now()}
+    for (const fn of this.recovered) fn()
     return true
+  }
+
+  /** Call fn each time an outage ends: what was written to the failed-ingestion file meanwhile is due again. */
+  onRecovered(fn: () => void): void {
+    this.recovered.push(fn)
   }
 
   /** Neo4j could not be reached. True when this starts an outage or changes its reason (worth a log line). */

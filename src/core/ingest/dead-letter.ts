@@ -24,6 +24,8 @@ import type {GraphFailure} from '../graph/writer.js'
 import {fsyncDir, writeFileAtomic} from '../util/fs.js'
 import {DEFAULT_WAIT_MS, withLock} from '../util/lock.js'
 import {type DeadLetterEntry, parseEntry, parseMarker, type SupersededMarker} from './failed-entry.js'
+import {cutTornTail, fragmentOp, quarantineFileFor} from './failed-quarantine.js'
+import type {Logger} from '../logger.js'
 
 export {parseEntry, parseMarker, type DeadLetterEntry, type SupersededMarker} from './failed-entry.js'
 
@@ -86,11 +88,12 @@ export async function appendFailures(
   file: string,
   failures: FailureInput[],
   clock: () => Date = () => new Date(),
+  onTorn?: OnTorn,
 ): Promise<DeadLetterEntry[]> {
   if (failures.length === 0) return []
   const time = clock().toISOString()
   const entries = failures.map((f) => entryFor(f, time))
-  await appendLines(file, entries)
+  await appendLines(file, entries, onTorn)
   return entries
 }
 
@@ -109,6 +112,7 @@ export async function markSuperseded(
   written: GraphOp[],
   hadFailed: (path: string) => boolean,
   clock: () => Date = () => new Date(),
+  onTorn?: OnTorn,
 ): Promise<SupersededMarker[]> {
   const holdsLines = written.some((op) => op.op === 'retract') && fileSize(file) > 0
   const marked = written.filter((op) => hadFailed(op.path) || (op.op === 'retract' && holdsLines))
@@ -122,7 +126,7 @@ export async function markSuperseded(
     opTime: opTimeOf(op),
     time,
   }))
-  await appendLines(file, markers)
+  await appendLines(file, markers, onTorn)
   return markers
 }
 
@@ -136,18 +140,37 @@ export interface FailureSink {
 }
 
 /** The failed-ingestion file as the ingestor's FailureSink. */
-export function failedFileSink(file: string): FailureSink {
+export function failedFileSink(file: string, logger?: Logger): FailureSink {
+  const onTorn: OnTorn = (fragment) => {
+    logger?.error(`${file} ended in a torn line (${fragment.length} bytes); moved to ${quarantineFileFor(file)}`)
+  }
   return {
     location: file,
-    append: (failures) => appendFailures(file, failures),
-    markSuperseded: (written, hadFailed) => markSuperseded(file, written, hadFailed),
+    append: (failures) => appendFailures(file, failures, undefined, onTorn),
+    markSuperseded: (written, hadFailed) => markSuperseded(file, written, hadFailed, undefined, onTorn),
   }
 }
 
-/** Append JSON lines under the lock, fsync'd. */
-async function appendLines(file: string, values: readonly object[]): Promise<void> {
-  const data = Buffer.from(values.map((v) => `${JSON.stringify(v)}\n`).join(''))
+/** Told of a torn last line cut off (and quarantined) before an append. */
+export type OnTorn = (fragment: string) => void
+
+/**
+ * Append JSON lines under the lock, fsync'd. A torn last line (an earlier append cut short) is first cut off
+ * and quarantined (failed-quarantine.ts), so an entry is never glued onto a fragment; when the fragment still
+ * names its path and time, a superseded marker takes its place, so that no older entry of that path (the
+ * upsert before a torn retraction) is replayed over it. The path's lineage is made right by its re-ingest:
+ * the write whose record tore was never recorded, so its ledger row says it is not in the graph.
+ */
+async function appendLines(file: string, values: readonly object[], onTorn?: OnTorn): Promise<void> {
   await withFileLock(file, () => {
+    const torn = cutTornTail(file)
+    const lead: object[] = []
+    if (torn !== undefined) {
+      onTorn?.(torn)
+      const named = fragmentOp(torn)
+      if (named) lead.push({v: 1, id: randomUUID(), op: 'superseded', ...named, time: new Date().toISOString()})
+    }
+    const data = Buffer.from([...lead, ...values].map((v) => `${JSON.stringify(v)}\n`).join(''))
     const fresh = !exists(file)
     const fd = openSync(file, 'a')
     try {

@@ -1,17 +1,22 @@
 /**
  * What the ingestor does with each file's outcome besides the graph: the counts in IngestStats, the report to
  * the observer (metrics), the output record of a parse the pool could not finish, and the log, where a file
- * that keeps failing the same way is logged once, not at every batch. Throws only what the output write
- * throws for a failed parse's record.
+ * that keeps failing the same way is logged once, not at every batch. Outputs that could not be written (a
+ * full or failing disk) are counted per file, logged once per batch, and kept as due until a later write of
+ * them succeeds. Throws nothing.
  */
 import type {Logger} from '../logger.js'
-import {type ParsedResult, outputFileFor, writeOutputRecord} from './file-task.js'
+import {type OutputError, type ParsedResult, outputFileFor, writeOutputRecord} from './file-task.js'
 import type {IngestConfig, IngestStats} from './ingestor.js'
 import type {IngestObserver} from './observer.js'
 
 export class FileOutcomes {
   /** The last failure logged per path. */
   private readonly lastFailure = new Map<string, string>()
+  /** Files whose output is not in OUT (the write failed): parsed and written again until it is. */
+  private readonly outputsDue = new Set<string>()
+  /** The output failures of the batch being prepared, logged together by `endBatch`. */
+  private batchOutputFailures: {relPath: string; error: OutputError}[] = []
 
   constructor(
     private readonly stats: IngestStats,
@@ -23,14 +28,16 @@ export class FileOutcomes {
   parsed(result: ParsedResult): void {
     const {lineage, relPath} = result
     const cacheUsed = this.config().features['parse-cache']
+    let outputError = result.outputError
     if (result.contentHash.startsWith('failed:')) {
       // The worker died or timed out, so nothing wrote the output: record why here.
-      writeOutputRecord(outputFileFor(this.config().outDir, relPath), {
+      outputError = writeOutputRecord(outputFileFor(this.config().outDir, relPath), {
         contentHash: result.contentHash,
         size: result.size,
         lineage,
       })
     }
+    this.output(relPath, outputError)
     this.stats.files++
     this.stats.statements += lineage.statements.length
     if (result.cacheHit) this.stats.cacheHits++
@@ -78,6 +85,45 @@ export class FileOutcomes {
     this.logOnce(relPath, `${code}:${message}`, () => {
       this.logger.error(`${relPath}: ${message}`, {path: relPath, code})
     })
+  }
+
+  /** Is this file's output due (its last write failed)? Its ledger hash must not let it pass as unchanged. */
+  outputDue(relPath: string): boolean {
+    return this.outputsDue.has(relPath)
+  }
+
+  /** The files whose output is due, to be queued again. */
+  dueOutputs(): string[] {
+    return [...this.outputsDue]
+  }
+
+  /** The file is gone: its output is no longer due. */
+  forgetOutput(relPath: string): void {
+    this.outputsDue.delete(relPath)
+  }
+
+  /** One log line for the batch's output failures (a full disk fails them all alike), counted per file. */
+  endBatch(): void {
+    const failures = this.batchOutputFailures
+    if (failures.length === 0) return
+    this.batchOutputFailures = []
+    const [first] = failures
+    this.logger.error(
+      `${failures.length} output file(s) could not be written (${first?.error.message ?? ''}); ` +
+        `their lineage went to the graph, the outputs are written again once the disk has room`,
+      {code: first?.error.code, paths: failures.slice(0, 5).map((f) => f.relPath)},
+    )
+  }
+
+  private output(relPath: string, error: OutputError | undefined): void {
+    if (!error) {
+      this.outputsDue.delete(relPath)
+      return
+    }
+    this.outputsDue.add(relPath)
+    this.batchOutputFailures.push({relPath, error})
+    this.stats.failed++
+    this.observer.fileFailed?.({relPath, code: error.code, parsed: true})
   }
 
   private logOnce(relPath: string, signature: string, log: () => void): void {

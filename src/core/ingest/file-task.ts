@@ -2,7 +2,9 @@
  * The work done for one file, identical on the main thread (FEATURE_PARALLEL off) and inside a pool worker:
  * stat, size guard, read, sha256, parse cache lookup, extraction on a miss, cache store, and the atomic
  * write of `OUT/<relative path>.lineage.json`. Never throws: every outcome is a FileTaskResult, so one
- * bad file can never stop the others.
+ * bad file can never stop the others. An output that cannot be written (ENOSPC, EIO, ...) is reported on the
+ * result (`outputError`), not thrown: the file's lineage still goes to the graph, and the ingestor writes the
+ * output again once the disk has room.
  */
 import {readFileSync, rmSync, statSync} from 'node:fs'
 import {join} from 'node:path'
@@ -38,6 +40,13 @@ export interface ParsedResult {
   lineage: FileLineage
   cacheHit: boolean
   parseMs: number
+  /** Why `OUT/<path>.lineage.json` could not be written (none is left, not even a temp file). */
+  outputError?: OutputError
+}
+
+export interface OutputError {
+  code: string
+  message: string
 }
 
 /** The content is what the ledger already holds: no parse, no write. */
@@ -108,8 +117,18 @@ export function runFileTask(task: FileTask, ctx: TaskContext): FileTaskResult {
     // Not read, so not hashed: the size and mtime stand in, so a changed file is still noticed.
     const lineage = failedLineage(task, 'E_FILE_TOO_LARGE', `file is ${size} bytes, over the limit of ${task.maxBytes}`)
     const contentHash = `unread:${size}:${mtimeMs}`
-    if (task.outFile) writeOutputRecord(task.outFile, {contentHash, size, lineage})
-    return {kind: 'parsed', relPath: task.relPath, contentHash, size, mtimeMs, lineage, cacheHit: false, parseMs: 0}
+    const outputError = task.outFile ? writeOutputRecord(task.outFile, {contentHash, size, lineage}) : undefined
+    const result: ParsedResult = {
+      kind: 'parsed',
+      relPath: task.relPath,
+      contentHash,
+      size,
+      mtimeMs,
+      lineage,
+      cacheHit: false,
+      parseMs: 0,
+    }
+    return outputError ? {...result, outputError} : result
   }
   const contentHash = sha256(content)
   if (task.knownHash !== undefined && task.knownHash === contentHash && ctx.cache) {
@@ -139,7 +158,7 @@ export function runFileTask(task: FileTask, ctx: TaskContext): FileTaskResult {
     if (!timedOut) ctx.cache?.put(key, lineage)
   }
   const parseMs = performance.now() - started
-  if (task.outFile) writeOutputRecord(task.outFile, {contentHash, size, lineage})
+  const outputError = task.outFile ? writeOutputRecord(task.outFile, {contentHash, size, lineage}) : undefined
   return {
     kind: 'parsed',
     relPath: task.relPath,
@@ -149,6 +168,7 @@ export function runFileTask(task: FileTask, ctx: TaskContext): FileTaskResult {
     lineage,
     cacheHit: cached !== undefined,
     parseMs,
+    ...(outputError ? {outputError} : {}),
   }
 }
 
@@ -166,8 +186,16 @@ export function failedLineage(task: Pick<FileTask, 'relPath' | 'dialect'>, code:
   }
 }
 
-/** Write `OUT/<path>.lineage.json` atomically. */
-export function writeOutputRecord(outFile: string, r: {contentHash: string; size: number; lineage: FileLineage}): void {
+/**
+ * Write `OUT/<path>.lineage.json`: temp file, fsync, rename, then the size on disk checked against what was
+ * written, so a disk that fills mid-write never leaves a truncated output that looks done. Returns why it
+ * failed (nothing of it left behind: write-file-atomic removes its temp file, a short file is removed), or
+ * undefined when the output is in place.
+ */
+export function writeOutputRecord(
+  outFile: string,
+  r: {contentHash: string; size: number; lineage: FileLineage},
+): OutputError | undefined {
   const record: OutputRecord = {
     version: 1,
     path: r.lineage.path,
@@ -177,8 +205,20 @@ export function writeOutputRecord(outFile: string, r: {contentHash: string; size
     parserVersion: r.lineage.parserVersion,
     lineage: r.lineage,
   }
-  // Output is re-creatable from the SQL file, so it needs no fsync; the rename keeps it whole.
-  writeFileAtomic(outFile, `${JSON.stringify(record, null, 2)}\n`, {fsync: false})
+  const data = Buffer.from(`${JSON.stringify(record, null, 2)}\n`)
+  try {
+    // fsync before the rename: on a full disk the data may fail only at the flush, and must fail here.
+    writeFileAtomic(outFile, data)
+    const onDisk = statSync(outFile).size
+    if (onDisk === data.length) return undefined
+    rmSync(outFile, {force: true})
+    return {code: 'E_OUTPUT_WRITE', message: `${outFile} is ${onDisk} bytes on disk, ${data.length} were written`}
+  } catch (error) {
+    // The previous output is stale now: gone, it cannot pass for this content (the reconcile sees it missing).
+    rmSync(outFile, {force: true})
+    const code = (error as NodeJS.ErrnoException).code ?? 'E_OUTPUT_WRITE'
+    return {code, message: `cannot write ${outFile}: ${errorMessage(error)}`}
+  }
 }
 
 export function removeOutput(outDir: string, relPath: string): void {

@@ -93,7 +93,8 @@ interface Prepared {
 export class Ingestor {
   readonly stats: IngestStats = emptyStats()
   private readonly now: () => number
-  private readonly outcomes: FileOutcomes
+  /** Per-file outcomes, and the outputs a full disk refused (`dueOutputs`, retried by the service). */
+  readonly outcomes: FileOutcomes
   /** The graph write left running by `process` (FEATURE_PARALLEL), and the paths it writes. */
   private writing: {paths: ReadonlySet<string>; done: Promise<void>} | undefined
 
@@ -165,7 +166,9 @@ export class Ingestor {
       config: this.config,
       parser: (this.config.features.parallel ? this.deps.pool() : undefined) ?? this.deps.inline,
       knownHash: (path) =>
-        !stale.includes(path) && (ledgerRows.get(path)?.graph === 'written' || this.deps.graph === undefined)
+        !stale.includes(path) &&
+        !this.outcomes.outputDue(path) &&
+        (ledgerRows.get(path)?.graph === 'written' || this.deps.graph === undefined)
           ? ledgerRows.get(path)?.contentHash
           : undefined,
       observer: this.deps.observer,
@@ -197,8 +200,10 @@ export class Ingestor {
       ops.push({op: 'upsert', path: relPath, contentHash, dialect: this.config.dialect, ingestedAt: at, lineage})
       done.push({event, row: {path: relPath, size, mtimeMs, contentHash, graph: 'written', updatedAt: at}})
     }
+    this.outcomes.endBatch()
     for (const event of events) {
       if (event.op !== 'remove') continue
+      this.outcomes.forgetOutput(event.relPath)
       removeOutput(this.config.outDir, event.relPath)
       if (ledgerRows.get(event.relPath) || !existsSync(join(this.config.rawDir, event.relPath))) {
         ops.push({op: 'retract', path: event.relPath, at})
@@ -218,10 +223,12 @@ export class Ingestor {
     const changes: {path: string; row: LedgerRow | null}[] = []
     for (const {event, row} of done) {
       const failure = failedPaths.get(event.relPath)
-      if (failure === 'lost') continue
+      // A lost retraction keeps the old row, so it is retracted again; a lost upsert is `failed` like one
+      // recorded: either way re-ingested when the graph is back or at the next start.
+      if (failure === 'lost' && row === null) continue
       changes.push({
         path: event.relPath,
-        row: row && {...row, graph: failure ?? (this.deps.graph ? 'written' : 'off')},
+        row: row && {...row, graph: failure ? 'failed' : this.deps.graph ? 'written' : 'off'},
       })
     }
     this.deps.ledger.apply(changes)

@@ -3,8 +3,9 @@
  * ledger and the output folder are compared, and what changed, appeared or vanished while the service was
  * down is queued (upserts for new or changed files, retractions for files gone).
  *
- * A file is stale when its size or mtime differs from its ledger row, when it was ingested with the graph off
- * and the graph is now on, or when its output file is missing. Retracted: ledger rows without a file, and
+ * A file is stale when its size or mtime differs from its ledger row, when its graph write is not known to
+ * have landed (ingested with the graph off and the graph now on, or `failed`: kept only in the failed-ingestion
+ * file, whose line may have torn) or when its output file is missing. Retracted: ledger rows without a file, and
  * outputs without a file or a ledger row (written by a run killed before its ledger rows landed). The scans
  * skip dotfiles, other extensions, anything that is not a regular file, and symlinks that lead outside the
  * folder, exactly as the watcher does. Throws only when the watched folder itself cannot be read.
@@ -34,6 +35,10 @@ export interface ReconcileInput {
   reingest: boolean
   ledger: ReadonlyMap<string, LedgerRow>
   logger: Logger
+  /** More retractions than this share of the ledger's files are held back, not queued; undefined: no limit. */
+  maxRetractShare?: number | undefined
+  /** Told why retractions were held back. */
+  onHeld?: (reason: string) => void
 }
 
 /** Compare the folder, the ledger and the outputs; `queue` what to ingest, then what to retract. Returns how many. */
@@ -46,7 +51,7 @@ export function reconcile(input: ReconcileInput, queue: (op: FileOp, relPath: st
       input.reingest ||
       row?.size !== st.size ||
       row.mtimeMs !== st.mtimeMs ||
-      (row.graph === 'off' && input.neo4j !== undefined) ||
+      (row.graph !== 'written' && input.neo4j !== undefined) ||
       !existsSync(outputFileFor(input.outDir, rel))
     if (stale) events.push({op: 'upsert', relPath: rel})
   }
@@ -57,9 +62,27 @@ export function reconcile(input: ReconcileInput, queue: (op: FileOp, relPath: st
   for (const rel of scanOutputs(input.outDir, input.logger)) {
     if (!onDisk.has(rel) && !input.ledger.has(rel)) events.push({op: 'remove', relPath: rel})
   }
-  for (const e of events) queue(e.op, e.relPath)
+  const held = holdMassRetraction(input, events)
+  for (const e of events) if (!held || e.op !== 'remove') queue(e.op, e.relPath)
   input.logger.info(`reconcile: ${onDisk.size} file(s) in the folder, ${events.length} to ingest or retract`)
-  return events.length
+  return held ? events.filter((e) => e.op !== 'remove').length : events.length
+}
+
+/**
+ * An emptied or half-mounted folder looks like mass deletion: more removals than the allowed share of the
+ * ledger are not applied, and said so (an operator confirms with `lineage watch --allow-mass-retract`).
+ */
+function holdMassRetraction(input: ReconcileInput, events: {op: FileOp}[]): boolean {
+  const share = input.maxRetractShare
+  const removals = events.filter((e) => e.op === 'remove').length
+  const known = input.ledger.size
+  if (share === undefined || removals < 2 || removals <= share * known) return false
+  const reason =
+    `${removals} of ${known} file(s) would be retracted (over ${Math.round(share * 100)}%); held back: ` +
+    `check ${input.rawDir}, then run "lineage watch --allow-mass-retract" to apply`
+  input.logger.error(reason)
+  input.onHeld?.(reason)
+  return true
 }
 
 /** Every watched file of the folder with its size and mtime, for the reconcile. */

@@ -12,6 +12,8 @@ export interface ServiceOptions {
   settleMs: number
   /** Ignore the ledger: ingest every file again. */
   reingest: boolean
+  /** Apply a reconcile's retractions even when they are more than LINEAGE_MASS_RETRACT_SHARE of the folder. */
+  allowMassRetract?: boolean
   logLevel: LogLevel
   /** Readable log lines (stderr in the CLI); the structured log goes to the configured log file. */
   stream?: NodeJS.WritableStream

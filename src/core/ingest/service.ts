@@ -29,7 +29,8 @@ import {combineObservers} from './observer.js'
 import {ParseResources} from './parsers.js'
 import {reconcile} from './reconciler.js'
 import type {RunSummary, ServiceHandle, ServiceOptions} from './service-types.js'
-import {startWatcher} from './watcher.js'
+import {startCatchUp} from './catch-up.js'
+import {FolderGuard} from './folder-guard.js'
 
 export type {RunSummary, ServiceHandle, ServiceOptions} from './service-types.js'
 
@@ -81,6 +82,9 @@ class Service implements ServiceHandle {
   private lastBatchAt: string | null = null
   /** A failure that stopped the service (the watch limit), reported on /healthz while it stops. */
   private fatal: LineageError | undefined
+  private stopCatchUp: (() => void) | undefined
+  private folder: FolderGuard | undefined
+  private held: string | undefined // why the last reconcile held retractions back (a mass retraction)
 
   constructor(
     private readonly options: ServiceOptions,
@@ -99,7 +103,7 @@ class Service implements ServiceHandle {
       inline: this.parsing.inline,
       pool: () => this.parsing.pool(),
       graph: this.graph,
-      failures: failedFileSink(s.failedFile),
+      failures: failedFileSink(s.failedFile, logger),
       observer: combineObservers(metrics.observer(), logObserver(logger), options.observer),
     })
     this.heartbeat = new Heartbeat(
@@ -108,7 +112,8 @@ class Service implements ServiceHandle {
         revision: () => this.flags.state.revision,
         stopping: () => this.stopping,
         queueSize: () => this.queueSize(),
-        problems: () => [this.graph?.problem, this.fatal?.message].filter((p) => p !== undefined),
+        problems: () =>
+          [this.graph?.problem, this.folder?.problem, this.held, this.fatal?.message].filter((p) => p !== undefined),
         lastBatchAt: () => this.lastBatchAt,
         filesProcessed: () => this.stats.files,
         metricsPort: () => this.metricsPort,
@@ -143,28 +148,26 @@ class Service implements ServiceHandle {
     await this.graph?.open()
     this.announce()
     if (!this.options.once) {
-      this.watcher = await startWatcher({
-        rawDir: s.rawDir,
-        extensions: s.extensions,
-        poll: this.options.poll,
-        settleMs: this.options.settleMs,
-        logger: this.logger,
-        onEvent: (op, rel) => {
-          this.batcher.push(op, rel)
+      this.watcher = this.folder = await FolderGuard.start(
+        {
+          rawDir: s.rawDir,
+          extensions: s.extensions,
+          poll: this.options.poll,
+          settleMs: this.options.settleMs,
+          logger: this.logger,
+          onEvent: (op, rel) => {
+            this.batcher.push(op, rel)
+          },
+          onError: (error) => {
+            this.logger.error(`${error.message}. ${error.hint ?? ''}`)
+            this.fatal = error
+            void this.stop()
+          },
         },
-        onError: (error) => {
-          this.logger.error(`${error.message}. ${error.hint ?? ''}`)
-          this.fatal = error
-          void this.stop()
-        },
-      })
+        () => this.reconcile(false, true),
+      )
     }
-    this.reconciled = reconcile(
-      {...s, reingest: this.options.reingest, ledger: this.ledger.all(), logger: this.logger},
-      (op, rel) => {
-        this.batcher.push(op, rel)
-      },
-    )
+    this.reconciled = this.reconcile(this.options.reingest)
     if (this.options.once) this.batcher.close()
     this.flags.start(
       this.options.flagPollMs ?? 500,
@@ -174,8 +177,33 @@ class Service implements ServiceHandle {
       this.logger,
     )
     this.heartbeat.start()
+    // Failed graph writes after an outage, outputs a full disk refused: caught up without a restart.
+    if (!this.options.once) {
+      this.stopCatchUp = startCatchUp({
+        health: this.graph?.health,
+        stopping: () => this.stopping,
+        reconcile: () => this.reconcile(false),
+        dueOutputs: () => this.ingestor.outcomes.dueOutputs(),
+        queue: (rel) => {
+          this.batcher.push('upsert', rel)
+        },
+        logger: this.logger,
+      })
+    }
     this.done = this.loop()
     return this
+  }
+
+  /** `afresh`: the events queued so far (an old watcher's, its files seen "deleted") are dropped first. */
+  private reconcile(reingest: boolean, afresh = false): number {
+    if (afresh) this.batcher.drain()
+    const s = this.settings
+    const share = this.options.allowMassRetract === true ? undefined : s.massRetractShare
+    const input = {...s, reingest, ledger: this.ledger.all(), logger: this.logger, maxRetractShare: share}
+    this.held = undefined
+    return reconcile({...input, onHeld: (held) => (this.held = held)}, (op, rel) => {
+      this.batcher.push(op, rel)
+    })
   }
 
   private announce(): void {
@@ -197,6 +225,8 @@ class Service implements ServiceHandle {
     for (;;) {
       const batch = await this.batcher.next()
       if (batch.length === 0) break
+      // The folder gone or swapped: its files only look deleted. The reconcile on its return finds them.
+      if (this.folder?.intact() === false) continue
       try {
         await this.ingestor.process(batch)
       } catch (error) {
@@ -250,6 +280,7 @@ class Service implements ServiceHandle {
   /** Close everything, last the log (so what a failed start logged stays in the file). */
   async abort(): Promise<void> {
     this.stopping = true
+    this.stopCatchUp?.()
     this.flags.stop()
     await this.watcher?.close()
     await this.parsing.close()

@@ -13,6 +13,7 @@ import {
   withFileLock,
 } from '../ingest/dead-letter.js'
 import {LineageError} from '../errors.js'
+import {quarantine} from '../ingest/failed-quarantine.js'
 
 export type SlotState = 'pending' | 'done' | 'failed' | 'invalid' | 'appended' | 'marker'
 export interface Slot {
@@ -25,9 +26,11 @@ export interface Slot {
 }
 export type EntrySlot = Slot & {entry: DeadLetterEntry}
 
-/** Rewrite a file that holds no entries without its markers (left as it is when it changed meanwhile). */
+/**
+ * Empty a file that holds no entries: its markers dropped, its invalid lines moved to the quarantine (left as
+ * it is when it changed meanwhile).
+ */
 export async function dropMarkers(file: string, read: ParsedLines): Promise<'removed' | 'rewritten' | 'unchanged'> {
-  const keep = read.invalid.map((i) => Buffer.concat([i.raw, NEWLINE]))
   const drop = new Set(read.markers.map((m) => m.line))
   return withFileLock(file, () => {
     const current = parseLines(readFailures(file).content)
@@ -36,8 +39,12 @@ export async function dropMarkers(file: string, read: ParsedLines): Promise<'rem
       current.invalid.length === read.invalid.length &&
       current.markers.every((m) => drop.has(m.line))
     if (!same) return 'unchanged'
-    replaceFile(file, Buffer.concat(keep))
-    return keep.length === 0 ? 'removed' : 'rewritten'
+    quarantine(
+      file,
+      read.invalid.map((i) => ({raw: i.raw.toString('utf8'), reason: i.reason})),
+    )
+    replaceFile(file, Buffer.alloc(0))
+    return 'removed'
   })
 }
 
@@ -52,14 +59,17 @@ export async function rewriteFile(
 ): Promise<{content: Buffer; appendedLines: number}> {
   return withFileLock(file, () => {
     const current = readFailures(file).content
-    if (current.length < known.length || !current.subarray(0, known.length).equals(known)) {
+    // An append cuts a torn last line off (failed-quarantine.ts) before it writes: what was read up to the
+    // last newline must still be there.
+    const kept = startsWith(current, known) ? known : known.subarray(0, known.lastIndexOf(0x0a) + 1)
+    if (!startsWith(current, kept)) {
       throw new LineageError(
         'E_INTERNAL',
         `${file} was changed by something other than an append during the replay; left as it is`,
         'Run "lineage retry-failed" again: entries already in the graph are skipped.',
       )
     }
-    const appended = current.subarray(known.length)
+    const appended = current.subarray(kept.length)
     if (appended.length > 0) slots.push({raw: Buffer.from(appended), state: 'appended'})
     const parts = slots
       .filter((s) => s.state !== 'done')
@@ -71,6 +81,10 @@ export async function rewriteFile(
 }
 
 const NEWLINE = Buffer.from('\n')
+
+function startsWith(buf: Buffer, prefix: Buffer): boolean {
+  return buf.length >= prefix.length && buf.subarray(0, prefix.length).equals(prefix)
+}
 
 function countLines(buf: Buffer): number {
   return buf

@@ -26,6 +26,7 @@ import {
   withFileLock,
 } from '../ingest/dead-letter.js'
 import {errorMessage} from '../errors.js'
+import {fragmentOp, quarantine, quarantineFileFor} from '../ingest/failed-quarantine.js'
 import {loadFlagState, overrideValues} from './flag-state.js'
 import type {FileRows, PreparedOp} from '../graph/model.js'
 import {acquireLock} from '../util/lock.js'
@@ -72,6 +73,9 @@ export interface RetryFailedResult {
   invalid: number
   /** Line numbers of the invalid lines, and why. */
   invalidLines: {line: number; reason: string}[]
+  /** Invalid lines moved out of the file into `quarantineFile` by this run (none in a dry run). */
+  quarantined: number
+  quarantineFile: string
   /** Lines a running service appended during the replay (kept for the next run). */
   appended: number
   /** Lines left in the file. */
@@ -103,8 +107,12 @@ export async function retryFailed(options: RetryFailedOptions): Promise<RetryFai
   result.invalid = first.invalid.length
   if (first.entries.length === 0) {
     // Markers alone supersede nothing any more.
-    if (first.markers.length === 0 || options.dryRun) return finish(result, first.invalid.length, 'unchanged')
-    return finish(result, first.invalid.length, await dropMarkers(options.file, first))
+    if (options.dryRun || first.markers.length + first.invalid.length === 0) {
+      return finish(result, first.invalid.length, 'unchanged')
+    }
+    const state = await dropMarkers(options.file, first)
+    if (state === 'unchanged') return finish(result, first.invalid.length, state)
+    return finish({...result, quarantined: first.invalid.length}, 0, state)
   }
 
   const writer = await options.openWriter()
@@ -156,6 +164,14 @@ async function replay(
   result.invalid = invalid.length
   result.invalidLines = invalid.map(({line, reason}) => ({line, reason}))
   const decided: Known = {newest: newestByPath(pending.map((s) => s.entry)), marked: markedByPath(markers)}
+  supersedeByFragments(decided.marked, invalid)
+  // Bad lines go to the quarantine, counted, before the rewrite drops them: never kept here to fail forever.
+  quarantine(
+    options.file,
+    invalid.map((i) => ({raw: i.raw.toString('utf8'), reason: i.reason})),
+  )
+  for (const slot of slots) if (slot.state === 'invalid') slot.state = 'done'
+  result.quarantined = invalid.length
 
   let lastRewrite = Date.now()
   const rewrite = async (): Promise<void> => {
@@ -234,6 +250,17 @@ async function replayChunk(
   return unavailable
 }
 
+/**
+ * A torn line that still names its path and time stands for a write of that path: the older entries of the
+ * path must not be replayed over it (the upsert before a torn retraction would bring a deleted file back).
+ */
+function supersedeByFragments(marked: Map<string, number>, invalid: ParsedLines['invalid']): void {
+  for (const i of invalid) {
+    const named = fragmentOp(i.raw.toString('utf8'))
+    if (named) marked.set(named.path, Math.max(marked.get(named.path) ?? 0, ms(named.opTime)))
+  }
+}
+
 /** A marker stays while an entry of its path older than it is still in the file. */
 function retireMarkers(slots: Slot[]): void {
   const left = slots.filter((s) => s.entry !== undefined && s.state !== 'done')
@@ -274,6 +301,8 @@ function emptyResult(options: RetryFailedOptions): RetryFailedResult {
     notAttempted: 0,
     invalid: 0,
     invalidLines: [],
+    quarantined: 0,
+    quarantineFile: quarantineFileFor(options.file),
     appended: 0,
     remaining: 0,
     fileState: 'unchanged',

@@ -143,6 +143,12 @@ export const SETTING_DEFS = {
   LINEAGE_DEFAULT_DATABASE: text('string', {description: 'database that qualifies unqualified table names'}),
   LINEAGE_DEFAULT_SCHEMA: text('string', {description: 'schema that qualifies unqualified table names'}),
   LINEAGE_MAX_FILE_MB: number('number', {default: 16, min: 0.001, max: 4096, description: 'larger files are refused'}),
+  LINEAGE_MASS_RETRACT_SHARE: number('number', {
+    default: 0.5,
+    min: 0,
+    max: 1,
+    description: 'a reconcile retracting more than this share of the folder is held (watch --allow-mass-retract)',
+  }),
   LINEAGE_PARSE_TIMEOUT_SECONDS: number('number', {
     default: 20,
     min: 0.1,

@@ -86,6 +86,7 @@ export interface Settings {
   defaultSchema: string | undefined
   maxFileBytes: number
   parseTimeoutMs: number
+  massRetractShare: number
   workerMaxMb: number
   metrics: {port: number; host: string}
   neo4j: {uri: string; user: string; password: string; database: string | undefined} | undefined
@@ -251,6 +252,7 @@ function toSettings(r: SettingValues, password: string): Omit<Settings, 'extensi
     defaultSchema: r.LINEAGE_DEFAULT_SCHEMA,
     maxFileBytes: Math.round(r.LINEAGE_MAX_FILE_MB * 1024 * 1024),
     parseTimeoutMs: seconds(r.LINEAGE_PARSE_TIMEOUT_SECONDS),
+    massRetractShare: r.LINEAGE_MASS_RETRACT_SHARE,
     workerMaxMb: r.LINEAGE_WORKER_MAX_MB,
     metrics: {port: r.METRICS_PORT, host: r.METRICS_HOST},
     neo4j:

@@ -94,7 +94,10 @@ export async function checkService(ctx: Ctx): Promise<Outcome> {
       ctx.serviceUp = true
       if (health.status === 'ok' || health.status === 'starting')
         return ['OK', `service pid ${String(health.pid)} is ${health.status}`]
-      return ['WARNING', `service is ${String(health.status)}: ${(health.problems ?? []).join('; ')}`]
+      const problems = health.problems ?? []
+      // The watched folder gone, or a mass retraction held: no lineage is being kept, not merely late.
+      const lost = problems.some((p) => p.startsWith('the watched folder') || p.includes('would be retracted'))
+      return [lost ? 'CRITICAL' : 'WARNING', `service is ${String(health.status)}: ${problems.join('; ')}`]
     } catch {
       // fall through to the heartbeat
     }
