@@ -7,6 +7,10 @@
  * a time, in arrival order, without deduplication (the runbook's baseline).
  *
  * Switching it off flushes what is pending first. The consumer pulls with `next()`; `close()` wakes it.
+ *
+ * Cost: a push is O(1) and a batch O(batch size), whatever the backlog (a first scan of a 200k-file
+ * monorepo queues every file at once). Pending paths keep the position of their first sighting, so the
+ * oldest pending event is always the first entry and the debounce window never needs a scan.
  */
 
 export type FileOp = 'upsert' | 'remove'
@@ -25,9 +29,49 @@ export interface BatcherOptions {
   now?: () => number
 }
 
+/** A FIFO with O(1) shift: a head index over an array, compacted once the consumed half dominates. */
+class Queue<T> {
+  private items: T[] = []
+  private head = 0
+
+  get length(): number {
+    return this.items.length - this.head
+  }
+
+  push(item: T): void {
+    this.items.push(item)
+  }
+
+  shift(): T | undefined {
+    if (this.head >= this.items.length) return undefined
+    const item = this.items[this.head]
+    this.head++
+    if (this.head > 1024 && this.head * 2 > this.items.length) this.compact()
+    return item
+  }
+
+  /** Put items in front, in their order (batching switched off: what was pending goes first). */
+  prepend(items: Iterable<T>): void {
+    this.items = Array.from(items).concat(this.items.slice(this.head))
+    this.head = 0
+  }
+
+  takeAll(): T[] {
+    const all = this.items.slice(this.head)
+    this.items = []
+    this.head = 0
+    return all
+  }
+
+  private compact(): void {
+    this.items = this.items.slice(this.head)
+    this.head = 0
+  }
+}
+
 export class Batcher {
   private readonly pending = new Map<string, FileEvent>()
-  private readonly fifo: FileEvent[] = []
+  private readonly fifo = new Queue<FileEvent>()
   private windowStart: number | undefined
   private waiter: (() => void) | undefined
   private timer: NodeJS.Timeout | undefined
@@ -54,8 +98,8 @@ export class Batcher {
       this.fifo.push(event)
     } else {
       const previous = this.pending.get(relPath)
-      // Keep the first sighting's time so latency counts from when the path first became dirty.
-      if (previous) this.pending.delete(relPath)
+      // Keep the first sighting's time (and place in line) so latency counts from when the path first became
+      // dirty; Map.set on an existing key keeps its position, which keeps the first entry the oldest.
       this.pending.set(relPath, previous ? {...event, at: previous.at} : event)
       this.windowStart ??= event.at
     }
@@ -67,7 +111,7 @@ export class Batcher {
     const wasEnabled = this.options.enabled
     this.options = {...options, now: this.now}
     if (wasEnabled && !options.enabled) {
-      this.fifo.unshift(...this.pending.values())
+      this.fifo.prepend(this.pending.values())
       this.pending.clear()
       this.windowStart = undefined
     }
@@ -76,8 +120,8 @@ export class Batcher {
 
   /** Take everything pending at once (shutdown, tests). */
   drain(): FileEvent[] {
-    const all = [...this.fifo, ...this.pending.values()]
-    this.fifo.length = 0
+    const all = this.fifo.takeAll()
+    for (const event of this.pending.values()) all.push(event)
     this.pending.clear()
     this.windowStart = undefined
     return all
@@ -102,7 +146,8 @@ export class Batcher {
   }
 
   private take(): FileEvent[] {
-    if (this.fifo.length > 0) return this.fifo.splice(0, 1)
+    const first = this.fifo.shift()
+    if (first) return [first]
     if (this.pending.size === 0) return []
     const full = this.pending.size >= this.options.batchSize
     const windowOver = this.windowStart !== undefined && this.now() - this.windowStart >= this.options.debounceMs
@@ -114,7 +159,7 @@ export class Batcher {
       if (batch.length >= this.options.batchSize) break
     }
     // What remains opens a new window; its events have already waited, so count from the oldest.
-    this.windowStart = this.pending.size > 0 ? Math.min(...[...this.pending.values()].map((e) => e.at)) : undefined
+    this.windowStart = this.pending.values().next().value?.at
     return batch
   }
 
