@@ -9,8 +9,10 @@
  * Switching it off flushes what is pending first. The consumer pulls with `next()`; `close()` wakes it.
  *
  * Cost: a push is O(1) and a batch O(batch size), whatever the backlog (a first scan of a 200k-file
- * monorepo queues every file at once). Pending paths keep the position of their first sighting, so the
- * oldest pending event is always the first entry and the debounce window never needs a scan.
+ * monorepo queues every file at once). Pending paths wait in a queue in the order of their first sighting,
+ * so the oldest pending event is always at its head and the debounce window never needs a scan. (A Map's own
+ * order is not enough: V8 leaves deleted entries as holes that every new iteration skips, which made draining
+ * 1M events in batches of 50 quadratic, 43 s.)
  */
 
 export type FileOp = 'upsert' | 'remove'
@@ -42,6 +44,10 @@ class Queue<T> {
     this.items.push(item)
   }
 
+  peek(): T | undefined {
+    return this.items[this.head]
+  }
+
   shift(): T | undefined {
     if (this.head >= this.items.length) return undefined
     const item = this.items[this.head]
@@ -71,6 +77,8 @@ class Queue<T> {
 
 export class Batcher {
   private readonly pending = new Map<string, FileEvent>()
+  /** The pending paths, each once, in the order of their first sighting. */
+  private readonly order = new Queue<string>()
   private readonly fifo = new Queue<FileEvent>()
   private windowStart: number | undefined
   private waiter: (() => void) | undefined
@@ -99,8 +107,9 @@ export class Batcher {
     } else {
       const previous = this.pending.get(relPath)
       // Keep the first sighting's time (and place in line) so latency counts from when the path first became
-      // dirty; Map.set on an existing key keeps its position, which keeps the first entry the oldest.
+      // dirty.
       this.pending.set(relPath, previous ? {...event, at: previous.at} : event)
+      if (!previous) this.order.push(relPath)
       this.windowStart ??= event.at
     }
     this.wake()
@@ -111,8 +120,7 @@ export class Batcher {
     const wasEnabled = this.options.enabled
     this.options = {...options, now: this.now}
     if (wasEnabled && !options.enabled) {
-      this.fifo.prepend(this.pending.values())
-      this.pending.clear()
+      this.fifo.prepend(this.takePending(this.pending.size))
       this.windowStart = undefined
     }
     this.wake()
@@ -121,8 +129,7 @@ export class Batcher {
   /** Take everything pending at once (shutdown, tests). */
   drain(): FileEvent[] {
     const all = this.fifo.takeAll()
-    for (const event of this.pending.values()) all.push(event)
-    this.pending.clear()
+    for (const event of this.takePending(this.pending.size)) all.push(event)
     this.windowStart = undefined
     return all
   }
@@ -152,14 +159,23 @@ export class Batcher {
     const full = this.pending.size >= this.options.batchSize
     const windowOver = this.windowStart !== undefined && this.now() - this.windowStart >= this.options.debounceMs
     if (!full && !windowOver && !this.closed) return []
-    const batch: FileEvent[] = []
-    for (const [path, event] of this.pending) {
-      batch.push(event)
-      this.pending.delete(path)
-      if (batch.length >= this.options.batchSize) break
-    }
+    const batch = this.takePending(this.options.batchSize)
     // What remains opens a new window; its events have already waited, so count from the oldest.
-    this.windowStart = this.pending.values().next().value?.at
+    const head = this.order.peek()
+    this.windowStart = head === undefined ? undefined : this.pending.get(head)?.at
+    return batch
+  }
+
+  /** Up to `max` pending events, oldest first sighting first. */
+  private takePending(max: number): FileEvent[] {
+    const batch: FileEvent[] = []
+    while (batch.length < max) {
+      const path = this.order.shift()
+      if (path === undefined) break
+      const event = this.pending.get(path)
+      this.pending.delete(path)
+      if (event) batch.push(event)
+    }
     return batch
   }
 
