@@ -16,9 +16,62 @@ import markedMan from 'marked-man'
 
 import {ERRORS} from '../src/core/errors.js'
 import {EXIT_CODE_TABLE} from '../src/core/exit-codes.js'
+import {SETTINGS} from '../src/core/ops/settings.js'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const outDir = join(root, 'man', 'man1')
+
+/** Variables that are not settings of the service but steer the commands. */
+const COMMAND_ENV: [string, string][] = [
+  [
+    'LINEAGE_HOME',
+    'the folder of the service registry (LINEAGE_HOME/run); set it for the service and its operators alike',
+  ],
+  ['LINEAGE_CONFIG', 'the JSON settings file, as --config'],
+  ['LINEAGE_SERVICE', 'the registered service to act on, as --service'],
+  ['LINEAGE_SERVICE_NAME', 'the name a running watch registers under, as watch --name'],
+  ['LINEAGE_ACTOR', 'who is named in the audit log (default: $SUDO_USER, $USER)'],
+  ['XDG_RUNTIME_DIR, XDG_STATE_HOME', 'where the registry is without LINEAGE_HOME'],
+]
+
+/** The files every page lists (defaults; each is a setting). */
+const FILES: [string, string][] = [
+  [
+    '$LINEAGE_HOME/run/*.json',
+    'the service registry: one file per running watch (pid, state folder, config, metrics address); without LINEAGE_HOME in $XDG_RUNTIME_DIR/lineage, else $XDG_STATE_HOME/lineage/run, else /run/lineage for root, else ~/.local/state/lineage/run. A file whose process is gone is ignored and removed',
+  ],
+  ['data/state/overrides.json', 'operator overrides and the active rollback (LINEAGE_STATE_DIR)'],
+  ['data/state/audit.jsonl', 'the audit log: who changed which flag, when, why, and the values before'],
+  ['data/state/service.json', "the running service's heartbeat: applied flag revision, metrics address"],
+  ['data/state/ledger.sqlite', 'the ingest ledger: which files are done'],
+  ['data/cache/parse-cache.sqlite', 'the parse cache (LINEAGE_CACHE_FILE)'],
+  ['data/failed_ingestion.jsonl', 'graph writes that failed, for retry-failed (LINEAGE_FAILED_FILE)'],
+  ['logs/ingestion.log', "the service's JSON log (LINEAGE_LOG_FILE)"],
+]
+
+function environmentSection(flags: [string, Command.Flag.Any][]): string[] {
+  const lines = ['## ENVIRONMENT', '']
+  const own = flags.flatMap(([, f]) => (f.env === undefined ? [] : [f.env]))
+  for (const name of [...new Set(own)].sort()) lines.push(`* \`${name}\`:`, '  as its option above.', '')
+  for (const [name, text] of COMMAND_ENV.filter(([n]) => !own.includes(n))) {
+    lines.push(`* \`${name}\`:`, `  ${escapeMd(text)}.`, '')
+  }
+  lines.push('Every setting of the service (FEATURE_*, INGEST_WORKERS, paths, Neo4j) is listed in lineage(1).', '')
+  return lines
+}
+
+function filesSection(): string[] {
+  const lines = ['## FILES', '', 'Relative paths are the defaults, under the working directory of the service.', '']
+  for (const [file, text] of FILES) lines.push(`* \`${file}\`:`, `  ${escapeMd(text)}.`, '')
+  return lines
+}
+
+function seeAlso(id: string, ids: readonly string[]): string[] {
+  const topic = id.split(':')[0]
+  const related = ids.filter((other) => other !== id && other.split(':')[0] === topic).map((o) => `${pageName(o)}(1)`)
+  const ops = ['flags:status', 'verify'].filter((o) => o !== id && ids.includes(o)).map((o) => `${pageName(o)}(1)`)
+  return ['## SEE ALSO', '', [...new Set(['lineage(1)', ...related, ...ops])].join(', '), '']
+}
 
 interface Pkg {
   version: string
@@ -60,7 +113,7 @@ function exampleText(example: Command.Example, bin: string, id: string): {comman
   return {command: render(example.command, bin, id), description: render(example.description, bin, id)}
 }
 
-function commandPage(cmd: Command.Loadable, bin: string): string {
+function commandPage(cmd: Command.Loadable, bin: string, ids: readonly string[]): string {
   const id = cmd.id.split(':').join(' ')
   const args = Object.values(cmd.args)
   const flags = Object.entries(cmd.flags).filter(([, f]) => !f.hidden)
@@ -96,7 +149,7 @@ function commandPage(cmd: Command.Loadable, bin: string): string {
   }
   lines.push('## EXIT STATUS', '')
   for (const {code, meaning} of EXIT_CODE_TABLE) lines.push(`* \`${code}\`:`, `  ${escapeMd(meaning)}`, '')
-  lines.push('## SEE ALSO', '', `lineage(1)`, '')
+  lines.push(...environmentSection(flags), ...filesSection(), ...seeAlso(cmd.id, ids))
   return lines.join('\n')
 }
 
@@ -136,6 +189,18 @@ function indexPage(commands: Command.Loadable[], pkg: Pkg, bin: string): string 
   for (const [code, entry] of Object.entries(ERRORS)) {
     lines.push(`* \`${code}\` (exit ${entry.exit}):`, `  ${escapeMd(entry.meaning)}.`, '')
   }
+  lines.push(
+    '## ENVIRONMENT',
+    '',
+    'Settings (also keys of the --config file); an operator override wins over them.',
+    '',
+  )
+  for (const spec of SETTINGS) {
+    const def = spec.default === undefined ? '' : ` Default: ${String(spec.default)}.`
+    lines.push(`* \`${spec.key}\`:`, `  ${escapeMd(spec.description)}.${escapeMd(def)}`, '')
+  }
+  for (const [name, text] of COMMAND_ENV) lines.push(`* \`${name}\`:`, `  ${escapeMd(text)}.`, '')
+  lines.push(...filesSection(), '## SEE ALSO', '', commands.map((c) => `${pageName(c.id)}(1)`).join(', '), '')
   return lines.join('\n')
 }
 
@@ -157,7 +222,18 @@ async function main(): Promise<void> {
   const pages: string[] = []
   for (const cmd of commands) {
     const name = pageName(cmd.id)
-    writeFileSync(join(outDir, `${name}.1`), toRoff(commandPage(cmd, config.bin), name, pkg.version))
+    writeFileSync(
+      join(outDir, `${name}.1`),
+      toRoff(
+        commandPage(
+          cmd,
+          config.bin,
+          commands.map((c) => c.id),
+        ),
+        name,
+        pkg.version,
+      ),
+    )
     pages.push(`./man/man1/${name}.1`)
   }
   writeFileSync(join(outDir, 'lineage.1'), toRoff(indexPage(commands, pkg, config.bin), 'lineage', pkg.version))

@@ -11,7 +11,24 @@ import {
   LOG_LEVELS,
   type Logger,
   type LogLevel,
+  resolveSettings,
+  resolveTarget,
+  type Target,
+  targetLine,
 } from './core/index.js'
+
+/** The flags of every command that acts on a service's state (rollback, flags, cache, retry-failed, verify). */
+export const targetFlags = {
+  service: Flags.string({
+    description: 'the running service to act on (its name, state folder or pid), when several are registered',
+    env: 'LINEAGE_SERVICE',
+    helpGroup: 'TARGET',
+  }),
+  'state-dir': Flags.string({
+    description: 'act on this state folder (LINEAGE_STATE_DIR) instead of the registered service',
+    helpGroup: 'TARGET',
+  }),
+}
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<
   (typeof BaseCommand)['baseFlags'] & T['flags']
@@ -64,6 +81,23 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     this.logger = createLogger({level: this.flags['log-level'], stream: process.stderr})
   }
 
+  /**
+   * The service this command acts on (see core/ops/target.ts) and its first line, printed before anything else
+   * (stderr under --json, where the result carries it as `target`).
+   */
+  protected target(
+    flags: {service?: string | undefined; 'state-dir'?: string | undefined},
+    options: {stderr?: boolean} = {},
+  ): Target {
+    const target = resolveTarget({configFile: this.flags.config, stateDir: flags['state-dir'], service: flags.service})
+    const line = targetLine(target)
+    if (this.jsonEnabled() || options.stderr) this.note(line)
+    else this.log(line)
+    // Tolerant settings: a bad unrelated value is a warning here, never a reason to refuse a rollback.
+    for (const problem of resolveSettings(target.input).problems) this.note(`warning: ${problem}`)
+    return target
+  }
+
   /** Register something to close in `finally()` (driver, database, watcher, pool), last opened first closed. */
   protected defer(cleanup: () => Promise<void> | void): void {
     this.cleanups.push(cleanup)
@@ -91,8 +125,11 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       // The body is the output; leave with its status and without oclif printing the error again.
       Errors.exit(body.exit)
     }
+    // One line and one hint line, never oclif's box wrapped at 80 columns: read at 3 a.m., grepped in a journal.
+    process.stderr.write(`${oneLine(body)}\n`)
     const text = body.hint ? `${body.message}\n${body.hint}` : body.message
-    throw new Errors.CLIError(text, {exit: body.exit, code: body.code})
+    // Printed above; oclif's handler only takes the exit status from it (its message stays for programs and tests).
+    throw Object.assign(new Errors.CLIError(text, {exit: body.exit, code: body.code}), {skipOclifErrorHandling: true})
   }
 
   protected override async finally(err: Error | undefined): Promise<unknown> {
@@ -105,6 +142,12 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     }
     return super.finally(err)
   }
+}
+
+/** `lineage: <message>` on one line, then `hint: <what to do>` when there is one. */
+export function oneLine(body: ErrorBody): string {
+  const flat = (text: string): string => text.replace(/\s*\n\s*/g, '; ').trim()
+  return `lineage: ${flat(body.message)}${body.hint ? `\nhint: ${flat(body.hint)}` : ''}`
 }
 
 /** Map any thrown value onto the uniform error body: LineageError keeps its code; parse errors are usage (64). */

@@ -2,7 +2,7 @@ import {resolve} from 'node:path'
 
 import {Args, Flags} from '@oclif/core'
 
-import {BaseCommand} from '../base-command.js'
+import {BaseCommand, targetFlags} from '../base-command.js'
 import {LineageError, openGraphWriter, replaySettings, retryFailed, type RetryFailedResult} from '../core/index.js'
 
 export default class RetryFailed extends BaseCommand<typeof RetryFailed> {
@@ -32,10 +32,11 @@ at any moment loses nothing. Exit 0: all went in; 1: some remain; 69: Neo4j unre
       max: 100_000,
       env: 'LINEAGE_RETRY_BATCH_SIZE',
     }),
+    ...targetFlags,
   }
 
   public async run(): Promise<RetryFailedResult> {
-    const settings = replaySettings(this.flags.config, this.logger)
+    const settings = replaySettings(this.target(this.flags).input, this.logger)
     const file = resolve(this.args.jsonl ?? settings.failedFile)
     const conn = settings.neo4j
     const result = await retryFailed({

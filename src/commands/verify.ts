@@ -2,7 +2,7 @@ import {join} from 'node:path'
 
 import {Flags} from '@oclif/core'
 
-import {BaseCommand} from '../base-command.js'
+import {BaseCommand, targetFlags} from '../base-command.js'
 import {resolveSettings, verify, type VerifyResult} from '../core/index.js'
 
 export default class Verify extends BaseCommand<typeof Verify> {
@@ -41,10 +41,12 @@ with the status and, when OK, the time of the last success.`
         'node_exporter textfile to record the result in (default STATE_DIR/lineage_verify.prom; "" for none)',
       env: 'LINEAGE_VERIFY_TEXTFILE',
     }),
+    ...targetFlags,
   }
 
   public async run(): Promise<VerifyResult> {
-    const input = {configFile: this.flags.config}
+    // The status line stays the first line of stdout (the monitoring-plugin convention): the target goes to stderr.
+    const input = this.target(this.flags, {stderr: true}).input
     let textfile: string | null = this.flags.textfile === '' ? null : (this.flags.textfile ?? null)
     if (this.flags.textfile === undefined) {
       try {

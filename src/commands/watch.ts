@@ -1,7 +1,10 @@
+import {hostname} from 'node:os'
+import {basename, resolve} from 'node:path'
+
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../base-command.js'
-import {ExitCode, startService, type RunSummary} from '../core/index.js'
+import {ExitCode, register, startService, unregister, type RunSummary} from '../core/index.js'
 
 export type WatchResult = Omit<RunSummary, 'stats'> & {reconciled: number; cacheHits: number; transactions: number}
 
@@ -55,6 +58,10 @@ flight; a second signal exits at once. SIGHUP reopens the log file (LINEAGE_LOG_
       min: 0,
       max: 65_535,
     }),
+    name: Flags.string({
+      description: 'the name on-call commands pick this service by (--service NAME); default: the working folder',
+      env: 'LINEAGE_SERVICE_NAME',
+    }),
   }
 
   public async run(): Promise<WatchResult> {
@@ -67,7 +74,8 @@ flight; a second signal exits at once. SIGHUP reopens the log file (LINEAGE_LOG_
           LINEAGE_OUT_DIR: args.out,
           LINEAGE_DIALECT: flags.dialect,
           INGEST_WORKERS: flags.workers,
-          METRICS_PORT: flags['metrics-port'],
+          // A one-off run beside the service must not fight it for its port: a free one, unless asked.
+          METRICS_PORT: flags['metrics-port'] ?? (flags.once ? 0 : undefined),
         },
       },
       once: flags.once,
@@ -77,6 +85,27 @@ flight; a second signal exits at once. SIGHUP reopens the log file (LINEAGE_LOG_
       logLevel: flags['log-level'],
       stream: process.stderr,
     })
+    // Register (not a one-off --once run) so on-call commands find this service from any folder.
+    const s = service.settings
+    if (!flags.once) {
+      register({
+        name: flags.name ?? basename(process.cwd()),
+        pid: process.pid,
+        host: hostname(),
+        startedAt: new Date().toISOString(),
+        stateDir: s.stateDir,
+        configFile: flags.config === undefined ? null : resolve(flags.config),
+        cacheFile: s.cacheFile,
+        failedFile: s.failedFile,
+        logFile: s.logFile,
+        rawDir: s.rawDir,
+        outDir: s.outDir,
+        metricsUrl: service.metricsPort === undefined ? null : `http://127.0.0.1:${service.metricsPort}/metrics`,
+      })
+      this.defer(() => {
+        unregister(s.stateDir, process.pid)
+      })
+    }
     let signals = 0
     const onSignal = (signal: NodeJS.Signals): void => {
       signals++

@@ -31,6 +31,11 @@ export const ERRORS = {
     meaning: 'Neo4j cannot be reached',
     hint: 'Check that Neo4j is running and NEO4J_URI points at its Bolt port; unset NEO4J_URI to run without the graph.',
   },
+  E_NO_SERVICE: {
+    exit: ExitCode.UNAVAILABLE,
+    meaning: 'a change was saved but reached no running service',
+    hint: 'Start the service (it applies the change at start), pick it with --service, or pass --offline.',
+  },
   E_NEO4J_WRITE: {exit: ExitCode.FAILURE, meaning: 'Neo4j refused a write or a read'},
   E_CACHE: {exit: ExitCode.FAILURE, meaning: 'the parse cache cannot be opened, read or emptied'},
   E_CACHE_CORRUPT: {

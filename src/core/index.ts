@@ -62,7 +62,18 @@ export {
   type FlagChangeResult,
   type FlagOpContext,
 } from './ops/rollback.js'
-export {applyFlagChange, type FlagApplyOptions, type FlagApplyResult} from './ops/flag-apply.js'
+export {
+  applyFlagChange,
+  assertReached,
+  checkRestart,
+  type FlagApplyOptions,
+  type FlagApplyResult,
+} from './ops/flag-apply.js'
+export {parseTunable, setTunable, TUNABLES, unsetTunable} from './ops/tunables.js'
+export {auditCacheClear, corruptCopies, removeCorruptCopies, type CorruptCopy} from './ops/cache-admin.js'
+export {actorFromEnv} from './ops/flag-state.js'
+export {resolveTarget, targetLine, type Target, type TargetRequest} from './ops/target.js'
+export {listServices, register, registryDir, unregister, type Registration} from './ops/registry.js'
 export {flagStatus, type FlagStatus, type FlagStatusRow, type ServiceApplied} from './ops/flag-status.js'
 export type {ApplyStatus} from './ops/service-state.js'
 export type {RestartResult} from './ops/service-manager.js'

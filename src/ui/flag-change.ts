@@ -1,13 +1,16 @@
 /** Human output and flags shared by the commands that change flags (rollback ..., flags enable|disable|reset). */
 import {Args, Flags} from '@oclif/core'
+
+import {targetFlags} from '../base-command.js'
 import {
   applyFlagChange,
+  assertReached,
+  checkRestart,
   FEATURES,
-  parseFeature,
-  setFeature,
   type FlagApplyResult,
   type FlagChangeResult,
-  type SettingsInput,
+  type FlagOpContext,
+  type Target,
 } from '../core/index.js'
 
 export function describeFlagChange(change: FlagChangeResult, apply: FlagApplyResult): string[] {
@@ -32,15 +35,16 @@ export function describeFlagChange(change: FlagChangeResult, apply: FlagApplyRes
       `The running service (pid ${apply.local.pid ?? '?'}) has not applied it yet; check "lineage flags status".`,
     )
   } else if (!change.dryRun && change.written && !apply.restart) {
-    lines.push(
-      'No running service found here; the change applies when it starts (or use --restart with a service manager).',
-    )
+    lines.push('No running service uses this state folder: the change applies when it starts.')
   }
   if (change.next.length > 0) lines.push('Next:', ...change.next.map((n) => `  ${n}`))
   return lines
 }
 
-export type FlagChangeOutput = FlagChangeResult & {apply: FlagApplyResult}
+export type FlagChangeOutput = FlagChangeResult & {
+  apply: FlagApplyResult
+  target: {name: string; stateDir: string; pid: number | null}
+}
 
 /** The flags every flag-changing command takes. */
 export const changeFlags = {
@@ -53,42 +57,43 @@ export const changeFlags = {
     description: 'also apply it through the service manager (LINEAGE_SERVICE_MANAGER) and wait until healthy',
     env: 'LINEAGE_RESTART',
   }),
+  offline: Flags.boolean({
+    description: 'no service is running: save the change for its next start (else exit 69 when none took it)',
+    env: 'LINEAGE_OFFLINE',
+  }),
+  ...targetFlags,
 }
 
-/** Apply a saved change, print what happened, and return the JSON result. */
-export async function finishFlagChange(
-  change: FlagChangeResult,
-  input: SettingsInput,
-  restart: boolean,
+export interface ChangeFlagValues {
+  reason: string | undefined
+  'dry-run': boolean
+  restart: boolean
+  offline: boolean
+}
+
+/**
+ * Run one flag change on the target: refuse --restart without a manager before saving anything, save, apply,
+ * print what happened, then fail with exit 69 if no running service took it (unless --offline).
+ */
+export async function runFlagChange(
+  target: Target,
+  flags: ChangeFlagValues,
+  op: (ctx: FlagOpContext) => Promise<FlagChangeResult>,
   log: (line: string) => void,
 ): Promise<FlagChangeOutput> {
-  const apply = await applyFlagChange(change, input, {restart})
+  if (flags.restart && !flags['dry-run']) checkRestart(target.input)
+  const change = await op({settings: target.input, reason: flags.reason, dryRun: flags['dry-run']})
+  const apply = await applyFlagChange(change, target.input, {restart: flags.restart})
   for (const line of describeFlagChange(change, apply)) log(line)
-  return {...change, apply}
+  assertReached(change, apply, flags.offline)
+  return {
+    ...change,
+    apply,
+    target: {name: target.name, stateDir: target.stateDir, pid: target.service?.pid ?? null},
+  }
 }
 
 /** The FEATURE argument of `flags enable` and `flags disable`. */
 export function featureArgs(verb: 'enable' | 'disable') {
   return {feature: Args.string({description: `feature to ${verb} (${FEATURES.join(', ')})`, required: true})}
-}
-
-/** `flags enable|disable FEATURE`: save the override, apply it, print what happened. */
-export async function switchFeature(
-  options: {
-    feature: string
-    value: boolean
-    config: string | undefined
-    reason: string | undefined
-    dryRun: boolean
-    restart: boolean
-  },
-  log: (line: string) => void,
-): Promise<FlagChangeOutput> {
-  const input = {configFile: options.config}
-  const change = await setFeature(
-    {settings: input, reason: options.reason, dryRun: options.dryRun},
-    parseFeature(options.feature),
-    options.value,
-  )
-  return finishFlagChange(change, input, options.restart, log)
 }

@@ -33,6 +33,8 @@ export function serviceEnv(dir: string, extra: Record<string, string | undefined
     METRICS_HOST: '127.0.0.1',
     DEBOUNCE_WINDOW_SECONDS: '0.2',
     INGEST_WORKERS: '2',
+    // The service registry of this test alone: never a developer's, never another test's.
+    LINEAGE_HOME: join(dir, 'home'),
   }
   for (const [k, v] of Object.entries(extra)) {
     if (v === undefined) Reflect.deleteProperty(env, k)

@@ -1,8 +1,16 @@
 import {Flags} from '@oclif/core'
 
-import {BaseCommand} from '../../base-command.js'
-import {assertCacheHealthy, cacheStats, checkCache, resolveSettings, type CacheStatsResult} from '../../core/index.js'
-import {describeCacheStats} from '../../ui/cache.js'
+import {BaseCommand, targetFlags} from '../../base-command.js'
+import {
+  assertCacheHealthy,
+  cacheStats,
+  checkCache,
+  corruptCopies,
+  type CacheStatsResult,
+  type CorruptCopy,
+  resolveSettings,
+} from '../../core/index.js'
+import {describeCacheStats, formatBytes} from '../../ui/cache.js'
 
 export default class CacheStats extends BaseCommand<typeof CacheStats> {
   static override summary = 'Show the parse cache: entries, size, hit rate, parser versions'
@@ -21,14 +29,19 @@ the whole file.`
 
   static override flags = {
     check: Flags.boolean({description: 'also run the integrity check; exit 1 if the file is damaged'}),
+    ...targetFlags,
   }
 
-  public async run(): Promise<CacheStatsResult> {
-    const {cacheFile} = resolveSettings({configFile: this.flags.config})
+  public async run(): Promise<CacheStatsResult & {corruptCopies: CorruptCopy[]}> {
+    const {cacheFile} = resolveSettings(this.target(this.flags).input)
     const stats = cacheStats(cacheFile)
     const check = this.flags.check && stats.status === 'ok' ? checkCache(cacheFile) : null
     for (const line of describeCacheStats(stats, check)) this.log(line)
+    // Damaged copies moved aside earlier take disk space until "cache clear" removes them.
+    const copies = corruptCopies(cacheFile)
+    for (const c of copies)
+      this.log(`Damaged copy     ${c.file} (${formatBytes(c.bytes)}; "lineage cache clear" removes it)`)
     assertCacheHealthy(stats, check)
-    return {...stats, check}
+    return {...stats, check, corruptCopies: copies}
   }
 }

@@ -1,5 +1,6 @@
 import {BaseCommand} from '../../base-command.js'
-import {changeFlags, featureArgs, type FlagChangeOutput, switchFeature} from '../../ui/flag-change.js'
+import {parseFeature, setFeature} from '../../core/index.js'
+import {changeFlags, featureArgs, type FlagChangeOutput, runFlagChange} from '../../ui/flag-change.js'
 
 export default class FlagsDisable extends BaseCommand<typeof FlagsDisable> {
   static override summary = 'Disable one feature through an operator override'
@@ -14,9 +15,11 @@ second.`
   static override flags = {...changeFlags}
 
   public async run(): Promise<FlagChangeOutput> {
-    const {config, reason, restart} = this.flags
-    return switchFeature(
-      {feature: this.args.feature, value: false, config, reason, dryRun: this.flags['dry-run'], restart},
+    const feature = parseFeature(this.args.feature)
+    return runFlagChange(
+      this.target(this.flags),
+      this.flags,
+      (ctx) => setFeature(ctx, feature, false),
       (l) => {
         this.log(l)
       },

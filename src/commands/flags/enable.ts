@@ -1,5 +1,6 @@
 import {BaseCommand} from '../../base-command.js'
-import {changeFlags, featureArgs, type FlagChangeOutput, switchFeature} from '../../ui/flag-change.js'
+import {parseFeature, setFeature} from '../../core/index.js'
+import {changeFlags, featureArgs, type FlagChangeOutput, runFlagChange} from '../../ui/flag-change.js'
 
 export default class FlagsEnable extends BaseCommand<typeof FlagsEnable> {
   static override summary = 'Enable one feature through an operator override'
@@ -14,9 +15,11 @@ second. Re-enable in the order parse-cache, batching, neo4j-batch, parallel; the
   static override flags = {...changeFlags}
 
   public async run(): Promise<FlagChangeOutput> {
-    const {config, reason, restart} = this.flags
-    return switchFeature(
-      {feature: this.args.feature, value: true, config, reason, dryRun: this.flags['dry-run'], restart},
+    const feature = parseFeature(this.args.feature)
+    return runFlagChange(
+      this.target(this.flags),
+      this.flags,
+      (ctx) => setFeature(ctx, feature, true),
       (l) => {
         this.log(l)
       },

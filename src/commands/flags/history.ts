@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 
-import {BaseCommand} from '../../base-command.js'
-import {readAudit, resolveSettings, type AuditEntry} from '../../core/index.js'
+import {BaseCommand, targetFlags} from '../../base-command.js'
+import {readAudit, type AuditEntry} from '../../core/index.js'
 
 export interface FlagsHistoryResult {
   stateDir: string
@@ -21,10 +21,11 @@ with who made it, when, why, and the values before and after. This prints it, ne
 
   static override flags = {
     limit: Flags.integer({description: 'show only the newest N entries', min: 1}),
+    ...targetFlags,
   }
 
   public async run(): Promise<FlagsHistoryResult> {
-    const settings = resolveSettings({configFile: this.flags.config})
+    const settings = this.target(this.flags)
     const {entries, damaged} = readAudit(settings.stateDir)
     const shown = this.flags.limit === undefined ? entries : entries.slice(-this.flags.limit)
     if (shown.length === 0) this.log(`No flag changes recorded in ${settings.stateDir}.`)

@@ -1,6 +1,6 @@
 import {BaseCommand} from '../../base-command.js'
 import {resetFlags} from '../../core/index.js'
-import {changeFlags, finishFlagChange, type FlagChangeOutput} from '../../ui/flag-change.js'
+import {changeFlags, type FlagChangeOutput, runFlagChange} from '../../ui/flag-change.js'
 
 export default class FlagsReset extends BaseCommand<typeof FlagsReset> {
   static override summary = 'Drop every operator override: the environment and defaults apply again'
@@ -12,10 +12,13 @@ rollback, and records it in the audit log (which keeps the full history).`
   static override flags = {...changeFlags}
 
   public async run(): Promise<FlagChangeOutput> {
-    const input = {configFile: this.flags.config}
-    const change = await resetFlags({settings: input, reason: this.flags.reason, dryRun: this.flags['dry-run']})
-    return finishFlagChange(change, input, this.flags.restart, (l) => {
-      this.log(l)
-    })
+    return runFlagChange(
+      this.target(this.flags),
+      this.flags,
+      (ctx) => resetFlags(ctx),
+      (l) => {
+        this.log(l)
+      },
+    )
   }
 }

@@ -1,4 +1,4 @@
-import {BaseCommand} from '../../base-command.js'
+import {BaseCommand, targetFlags} from '../../base-command.js'
 import {flagStatus, type FlagStatus} from '../../core/index.js'
 import {makeTable} from '../../ui/table.js'
 
@@ -10,8 +10,10 @@ why) and whether a running service has applied the current flag state, asked ove
 
   static override examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> --json']
 
+  static override flags = {...targetFlags}
+
   public async run(): Promise<FlagStatus> {
-    const status = await flagStatus({configFile: this.flags.config})
+    const status = await flagStatus(this.target(this.flags).input)
     const table = makeTable(['setting', 'value', 'source', 'env', 'baseline'])
     for (const r of status.values) {
       table.push([r.key, String(r.value), r.source, r.envValue ?? '-', String(r.baseline ?? '-')])

@@ -1,6 +1,6 @@
 import {BaseCommand} from '../../base-command.js'
 import {rollbackEmergency} from '../../core/index.js'
-import {changeFlags, finishFlagChange, type FlagChangeOutput} from '../../ui/flag-change.js'
+import {changeFlags, type FlagChangeOutput, runFlagChange} from '../../ui/flag-change.js'
 
 export default class RollbackEmergency extends BaseCommand<typeof RollbackEmergency> {
   static override summary = 'Switch every optimization off at once: back to the baseline'
@@ -24,10 +24,13 @@ nothing. "lineage rollback restore" undoes it.`
   static override flags = {...changeFlags}
 
   public async run(): Promise<FlagChangeOutput> {
-    const input = {configFile: this.flags.config}
-    const change = await rollbackEmergency({settings: input, reason: this.flags.reason, dryRun: this.flags['dry-run']})
-    return finishFlagChange(change, input, this.flags.restart, (l) => {
-      this.log(l)
-    })
+    return runFlagChange(
+      this.target(this.flags),
+      this.flags,
+      (ctx) => rollbackEmergency(ctx),
+      (l) => {
+        this.log(l)
+      },
+    )
   }
 }

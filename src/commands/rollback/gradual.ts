@@ -2,7 +2,7 @@ import {Args} from '@oclif/core'
 
 import {BaseCommand} from '../../base-command.js'
 import {FEATURES, parseFeature, rollbackGradual} from '../../core/index.js'
-import {changeFlags, finishFlagChange, type FlagChangeOutput} from '../../ui/flag-change.js'
+import {changeFlags, type FlagChangeOutput, runFlagChange} from '../../ui/flag-change.js'
 
 export default class RollbackGradual extends BaseCommand<typeof RollbackGradual> {
   static override summary = 'Disable one optimization, by default the next in the runbook order'
@@ -25,14 +25,14 @@ watch before taking the next one. Audited like every flag change; "lineage rollb
   static override flags = {...changeFlags}
 
   public async run(): Promise<FlagChangeOutput> {
-    const input = {configFile: this.flags.config}
     const feature = this.args.feature === undefined ? undefined : parseFeature(this.args.feature)
-    const change = await rollbackGradual(
-      {settings: input, reason: this.flags.reason, dryRun: this.flags['dry-run']},
-      feature,
+    return runFlagChange(
+      this.target(this.flags),
+      this.flags,
+      (ctx) => rollbackGradual(ctx, feature),
+      (l) => {
+        this.log(l)
+      },
     )
-    return finishFlagChange(change, input, this.flags.restart, (l) => {
-      this.log(l)
-    })
   }
 }

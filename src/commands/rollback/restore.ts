@@ -1,6 +1,6 @@
 import {BaseCommand} from '../../base-command.js'
 import {rollbackRestore} from '../../core/index.js'
-import {changeFlags, finishFlagChange, type FlagChangeOutput} from '../../ui/flag-change.js'
+import {changeFlags, type FlagChangeOutput, runFlagChange} from '../../ui/flag-change.js'
 
 export default class RollbackRestore extends BaseCommand<typeof RollbackRestore> {
   static override summary = 'Undo the active rollback: put back the flags as they were before it'
@@ -14,10 +14,13 @@ neo4j-batch, parallel.`
   static override flags = {...changeFlags}
 
   public async run(): Promise<FlagChangeOutput> {
-    const input = {configFile: this.flags.config}
-    const change = await rollbackRestore({settings: input, reason: this.flags.reason, dryRun: this.flags['dry-run']})
-    return finishFlagChange(change, input, this.flags.restart, (l) => {
-      this.log(l)
-    })
+    return runFlagChange(
+      this.target(this.flags),
+      this.flags,
+      (ctx) => rollbackRestore(ctx),
+      (l) => {
+        this.log(l)
+      },
+    )
   }
 }

@@ -97,9 +97,15 @@ export class ParseResources {
     return this.workers?.pending ?? 0
   }
 
+  /** Pool workers alive now; 1 when parsing runs on the main thread (FEATURE_PARALLEL off). */
+  get running(): number {
+    if (!this.settings().features.parallel) return this.workers?.running ?? 1
+    return this.workers?.running ?? 0
+  }
+
   pool(): WorkerPool {
     const s = this.settings()
-    if (this.workers && this.workers.size !== s.workers) this.dropPool()
+    if (this.workers && this.workers.size !== s.workers) this.workers.resize(s.workers)
     this.workers ??= new WorkerPool({
       size: s.workers,
       dialect: s.dialect,
@@ -114,7 +120,7 @@ export class ParseResources {
         this.events.cacheCorrupt()
       },
     })
-    this.events.workers(this.workers.size)
+    this.events.workers(this.workers.running)
     return this.workers
   }
 

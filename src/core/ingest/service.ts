@@ -114,6 +114,7 @@ class Service implements ServiceHandle {
       },
       logger,
       (health, backlog) => {
+        metrics.workers(this.parsing.running)
         metrics.queueSize(health.queueSize)
         metrics.backlog(backlog)
       },
@@ -226,6 +227,7 @@ class Service implements ServiceHandle {
     this.metrics.setEnabled(next.features.metrics)
     this.metrics.setFlags(next.features, state.revision)
     if (!next.features.parallel) this.parsing.dropPool()
+    else if (next.workers !== before.workers) this.parsing.pool()
     const desc = changed.map((f) => `${f} ${next.features[f] ? 'on' : 'off'}`).join(', ')
     this.logger.info(`flag state revision ${state.revision} applied${desc ? `: ${desc}` : ''}`)
     this.heartbeat.beat()

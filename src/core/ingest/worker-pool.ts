@@ -60,13 +60,41 @@ export class WorkerPool implements Parser {
   /** Workers that died before becoming ready, in a row: respawning slows down so a broken setup cannot spin. */
   private startupFailures = 0
   restarts = 0
+  private target: number | undefined
 
   constructor(private readonly options: PoolOptions) {
     for (let i = 0; i < options.size; i++) this.slots.push(this.spawn())
   }
 
+  /** The size it runs at, or is converging to after a resize (a busy worker retires when its file is done). */
   get size(): number {
+    return this.target ?? this.slots.length
+  }
+
+  /** Workers alive now. */
+  get running(): number {
     return this.slots.length
+  }
+
+  /** INGEST_WORKERS changed: grow at once; shrink by retiring idle workers now and busy ones when they finish. */
+  resize(size: number): void {
+    if (this.closed) return
+    this.target = size
+    while (this.slots.length < size) this.slots.push(this.spawn())
+    this.retireExtra()
+    this.dispatch()
+  }
+
+  private retireExtra(): void {
+    if (this.target === undefined) return
+    for (const slot of [...this.slots].reverse()) {
+      if (this.slots.length <= this.target) return
+      if (slot.job) continue
+      this.slots.splice(this.slots.indexOf(slot), 1)
+      slot.retiring = true
+      slot.worker.postMessage({type: 'close'})
+      setTimeout(() => void slot.worker.terminate(), 2000).unref()
+    }
   }
 
   /** Jobs waiting for a worker plus those running. */
@@ -133,6 +161,7 @@ export class WorkerPool implements Parser {
     slot.timer = undefined
     slot.job = undefined
     job?.resolve(result)
+    this.retireExtra()
     this.dispatch()
   }
 

@@ -33,7 +33,7 @@ import {dropMarkers, type EntrySlot, rewriteFile, type Slot} from './replay-file
 import {classify, type Decision, type Known, markedByPath, ms, newestByPath, type SkipReason} from './replay-plan.js'
 import type {FileState, PreparedResult} from '../graph/writer.js'
 import type {Logger} from '../logger.js'
-import {resolveSettings, type Settings} from './settings.js'
+import {resolveSettings, type Settings, type SettingsInput} from './settings.js'
 
 /** The part of GraphWriter a replay uses. */
 export interface ReplayWriter {
@@ -85,10 +85,10 @@ export interface RetryFailedResult {
  * Settings as a running service sees them, operator overrides included (a rollback that turned neo4j-batch
  * off applies to the replay too). A damaged override file is ignored here: it must not block a replay.
  */
-export function replaySettings(configFile: string | undefined, logger: Logger): Settings {
-  const base = resolveSettings({configFile})
+export function replaySettings(input: SettingsInput, logger: Logger): Settings {
+  const base = resolveSettings(input)
   try {
-    return resolveSettings({configFile, overrides: overrideValues(loadFlagState(base.stateDir))})
+    return resolveSettings({...input, overrides: overrideValues(loadFlagState(base.stateDir))})
   } catch (error) {
     logger.warn(`operator overrides ignored: ${errorMessage(error)}`)
     return base

@@ -81,7 +81,7 @@ function valueOf(settings: Settings, key: string): SettingValue | undefined {
 }
 
 /** Apply `edit` to the state under the lock (or, for a dry run, to a copy) and describe the result. */
-async function change(
+export async function change(
   ctx: FlagOpContext,
   action: string,
   edit: (state: FlagState, entry: (v: SettingValue) => OverrideEntry) => void,

@@ -10,9 +10,14 @@
  *   has a health check).
  * - Kubernetes: `kubectl set env deployment/NAME K=V...`, then `kubectl rollout status` with a timeout.
  *
+ * Before writing anything the unit, compose service or deployment must exist (`systemctl show -p LoadState`,
+ * `docker compose config --services`, `kubectl get`); a drop-in or env file written is put back as it was
+ * (or removed) when a later step fails, so a failed --restart leaves the system as it found it.
+ *
  * Throws LineageError E_SERVICE_MANAGER when a command fails and E_SERVICE_UNHEALTHY when the service does
  * not come back in time.
  */
+import {readFileSync, rmSync} from 'node:fs'
 import {join} from 'node:path'
 
 import {errorMessage, LineageError} from '../errors.js'
@@ -102,11 +107,17 @@ export async function restartService(settings: Settings, options: RestartOptions
   const timeout = m.restartTimeoutMs
   const poll = options.pollMs ?? 1000
   if (m.kind === 'systemd') {
+    const load = await exec(
+      {command: 'systemctl', args: ['show', '-p', 'LoadState', '--value', m.systemdUnit]},
+      calls,
+      timeout,
+    )
+    if (load.trim() !== 'loaded') throw missing(`systemd unit ${m.systemdUnit}`, 'LINEAGE_SYSTEMD_UNIT')
     const file = join(m.systemdDropInDir, `${m.systemdUnit}.d`, 'lineage-flags.conf')
-    writeFileAtomic(file, systemdDropIn(env))
-    wrote.push(file)
-    await exec({command: 'systemctl', args: ['daemon-reload']}, calls, timeout)
-    await exec({command: 'systemctl', args: ['restart', m.systemdUnit]}, calls, timeout)
+    await withRestore(file, systemdDropIn(env), wrote, async () => {
+      await exec({command: 'systemctl', args: ['daemon-reload']}, calls, timeout)
+      await exec({command: 'systemctl', args: ['restart', m.systemdUnit]}, calls, timeout)
+    })
     await waitFor(`systemd unit ${m.systemdUnit}`, timeout, poll, async () => {
       const out = await exec({command: 'systemctl', args: ['is-active', m.systemdUnit]}, calls, timeout).catch(
         () => 'inactive',
@@ -115,19 +126,21 @@ export async function restartService(settings: Settings, options: RestartOptions
     })
   } else if (m.kind === 'compose') {
     const envFile = m.composeEnvFile
-    writeFileAtomic(
-      envFile,
-      `${Object.entries(env)
-        .map(([k, v]) => `${k}=${v}`)
-        .join('\n')}\n`,
-    )
-    wrote.push(envFile)
     const base = ['compose', ...(m.composeFile ? ['-f', m.composeFile] : [])]
-    await exec(
-      {command: 'docker', args: [...base, 'up', '-d', '--force-recreate', '--no-deps', m.composeService]},
-      calls,
-      timeout,
-    )
+    const services = await exec({command: 'docker', args: [...base, 'config', '--services']}, calls, timeout)
+    if (!services.split('\n').some((s) => s.trim() === m.composeService)) {
+      throw missing(`compose service ${m.composeService}`, 'LINEAGE_COMPOSE_SERVICE')
+    }
+    const text = `${Object.entries(env)
+      .map(([k, v]) => `${k}=${v}`)
+      .join('\n')}\n`
+    await withRestore(envFile, text, wrote, async () => {
+      await exec(
+        {command: 'docker', args: [...base, 'up', '-d', '--force-recreate', '--no-deps', m.composeService]},
+        calls,
+        timeout,
+      )
+    })
     await waitFor(`compose service ${m.composeService}`, timeout, poll, async () => {
       const out = await exec(
         {command: 'docker', args: [...base, 'ps', '--format', 'json', m.composeService]},
@@ -139,6 +152,8 @@ export async function restartService(settings: Settings, options: RestartOptions
   } else if (m.kind === 'kubernetes') {
     const ns = m.k8sNamespace ? ['-n', m.k8sNamespace] : []
     const target = `deployment/${m.k8sDeployment}`
+    // Fails (E_SERVICE_MANAGER, with kubectl's "not found") before anything is changed.
+    await exec({command: 'kubectl', args: ['get', target, '-o', 'name', ...ns]}, calls, timeout)
     await exec(
       {command: 'kubectl', args: ['set', 'env', target, ...Object.entries(env).map(([k, v]) => `${k}=${v}`), ...ns]},
       calls,
@@ -151,6 +166,34 @@ export async function restartService(settings: Settings, options: RestartOptions
     )
   }
   return {manager: m.kind, calls, wrote, healthy: true, seconds: (performance.now() - started) / 1000}
+}
+
+function missing(what: string, setting: string): LineageError {
+  return new LineageError(
+    'E_SERVICE_MANAGER',
+    `${what} does not exist; nothing was written or restarted`,
+    `Check ${setting} (and LINEAGE_SERVICE_MANAGER); the flag state is saved and a running "lineage watch" applies it by itself.`,
+  )
+}
+
+/** Write `file`, run `steps`; if they fail, put the file back as it was (or remove it) and rethrow. */
+async function withRestore(file: string, text: string, wrote: string[], steps: () => Promise<void>): Promise<void> {
+  let before: string | undefined
+  try {
+    before = readFileSync(file, 'utf8')
+  } catch {
+    before = undefined
+  }
+  writeFileAtomic(file, text)
+  wrote.push(file)
+  try {
+    await steps()
+  } catch (error) {
+    if (before === undefined) rmSync(file, {force: true})
+    else writeFileAtomic(file, before)
+    wrote.pop()
+    throw error
+  }
 }
 
 /** `docker compose ps --format json` prints one JSON object per line (or an array, in older versions). */

@@ -7,7 +7,9 @@
  * a command-line flag, the environment, the `--config` JSON file, the default. Each value keeps its
  * source so `flags status` can show it. Bad values are collected and thrown together as one
  * configuration error (E_CONFIG, exit 78), as is a config file that cannot be read, is not a JSON object or
- * names an unknown setting. Secrets (the Neo4j password) are resolved here and never printed.
+ * names an unknown setting. With `tolerant` (the on-call commands: a rollback must never be blocked by an
+ * unrelated bad value) a bad value falls back to its default and is reported in `problems` instead; only a
+ * config file that cannot be read or parsed still throws, since it may name the state folder. Secrets (the Neo4j password) are resolved here and never printed.
  */
 import {readFileSync} from 'node:fs'
 import {resolve} from 'node:path'
@@ -63,6 +65,8 @@ export interface ResolvedValue {
   source: Source
   /** The environment's own value, as text, whatever won. */
   envValue: string | undefined
+  /** Tolerant mode: why the value given was refused (the default stands in). */
+  invalid?: string
 }
 
 export interface Settings {
@@ -86,6 +90,8 @@ export interface Settings {
   serviceManager: ServiceManagerSettings
   /** Every value with its source, in SETTINGS order, for `flags status`; secrets are masked. */
   values: ResolvedValue[]
+  /** Tolerant mode: the bad values, one sentence each (strict mode throws them instead). */
+  problems: string[]
 }
 
 export interface ServiceManagerSettings {
@@ -110,6 +116,8 @@ export interface SettingsInput {
   overrides?: Record<string, SettingValue>
   /** Paths resolve against this folder (default: the working directory). */
   cwd?: string
+  /** Report bad values in `problems` and use their defaults, rather than throwing E_CONFIG. */
+  tolerant?: boolean
 }
 
 /** Parse a value from any source (text, JSON, a flag's value), or return an error sentence naming it. */
@@ -134,7 +142,7 @@ const ConfigFileSchema = jsonObject(
   'must hold a JSON object of settings',
 )
 
-function readConfigFile(file: string): Record<string, unknown> {
+function readConfigFile(file: string, problems: string[] | undefined): Record<string, unknown> {
   let text: string
   try {
     text = readFileSync(file, 'utf8')
@@ -144,8 +152,17 @@ function readConfigFile(file: string): Record<string, unknown> {
   const json = parseJson(text)
   if (!json.ok) throw new LineageError('E_CONFIG', `config file ${file} is not valid JSON: ${json.error}`)
   const parsed = v.safeParse(ConfigFileSchema, json.value)
+  if (!parsed.success && problems && isRecord(json.value)) {
+    // Tolerant: unknown keys are reported and left out; the known ones still count.
+    problems.push(`config file ${file} ${parsed.issues[0].message}`)
+    return Object.fromEntries(Object.entries(json.value).filter(([k]) => KNOWN_KEYS.has(k)))
+  }
   if (!parsed.success) throw new LineageError('E_CONFIG', `config file ${file} ${parsed.issues[0].message}`)
   return parsed.output
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
 /** The first source that has a value wins; a bad value there is an error (a lower source does not stand in). */
@@ -166,8 +183,9 @@ function resolveOne(
     if (raw === undefined || raw === null) continue
     const parsed = parseValue(spec, raw)
     if ('error' in parsed) {
-      errors.push(`${parsed.error} (from ${source})`)
-      break
+      const error = `${parsed.error} (from ${source})`
+      errors.push(error)
+      return {key: spec.key, value: spec.default, source: 'default', envValue, invalid: error}
     }
     return {key: spec.key, value: parsed.value, source, envValue}
   }
@@ -178,8 +196,8 @@ function resolveOne(
 export function resolveSettings(input: SettingsInput = {}): Settings {
   const env = input.env ?? process.env
   const cwd = input.cwd ?? process.cwd()
-  const config = input.configFile ? readConfigFile(input.configFile) : {}
   const errors: string[] = []
+  const config = input.configFile ? readConfigFile(input.configFile, input.tolerant ? errors : undefined) : {}
   const values: ResolvedValue[] = []
   const byKey: Partial<Record<SettingKey, SettingValue>> = {}
   for (const spec of SETTINGS) {
@@ -197,18 +215,23 @@ export function resolveSettings(input: SettingsInput = {}): Settings {
   const password = resolvePassword(r, errors)
   const extensions = extensionList(r.LINEAGE_EXTENSIONS)
   if (extensions.length === 0) errors.push('LINEAGE_EXTENSIONS names no extension')
-  if (errors.length > 0) {
+  if (errors.length > 0 && !input.tolerant) {
     throw new LineageError(
       'E_CONFIG',
       `invalid configuration:\n  ${errors.join('\n  ')}`,
       'Fix the values above (environment, --config file or flags) and run again.',
     )
   }
-  return {...toSettings(r, password), extensions, values}
+  return {
+    ...toSettings(r, password),
+    extensions: extensions.length > 0 ? extensions : ['.sql'],
+    values,
+    problems: errors,
+  }
 }
 
 /** The typed Settings from the resolved values (everything but the extensions and the values list). */
-function toSettings(r: SettingValues, password: string): Omit<Settings, 'extensions' | 'values'> {
+function toSettings(r: SettingValues, password: string): Omit<Settings, 'extensions' | 'values' | 'problems'> {
   const seconds = (s: number): number => Math.round(s * 1000)
   return {
     features: Object.fromEntries(FEATURES.map((f) => [f, r[FEATURE_ENV[f]]])) as Record<Feature, boolean>,

@@ -1,5 +1,5 @@
 import {randomBytes} from 'node:crypto'
-import {existsSync, writeFileSync} from 'node:fs'
+import {existsSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 
 import {runCommand} from '@oclif/test'
@@ -24,7 +24,10 @@ const key = (contentHash: string) => ({contentHash, parserVersion: '2.0.0', dial
 describe('cache clear', () => {
   const tmp = useTmpDir()
   let file: string
-  const run = (argv: string) => withEnv({LINEAGE_CACHE_FILE: file}, () => runCommand(argv))
+  const run = (argv: string) =>
+    withEnv({LINEAGE_CACHE_FILE: file, LINEAGE_STATE_DIR: join(tmp.dir, 'state'), LINEAGE_ACTOR: 'oncall'}, () =>
+      runCommand(argv),
+    )
 
   beforeEach(() => {
     file = join(tmp.dir, 'parse-cache.sqlite')
@@ -72,5 +75,26 @@ describe('cache clear', () => {
     expect(error).to.equal(undefined)
     expect(JSON.parse(stdout)).to.include({action: 'missing', entries: 0})
     expect(existsSync(file)).to.equal(false)
+  })
+
+  it('--reason is audited; damaged copies moved aside are listed by stats and removed by clear, which says so', async () => {
+    const copy = `${file}.corrupt-20260101T000000Z`
+    writeFileSync(copy, randomBytes(3000))
+    writeFileSync(`${copy}-wal`, randomBytes(1000))
+    const stats = await run('cache stats --json')
+    expect(stats.error).to.equal(undefined)
+    expect((JSON.parse(stats.stdout) as {corruptCopies: unknown[]}).corruptCopies).to.deep.equal([
+      {file: copy, bytes: 4000},
+    ])
+    const human = await run('cache clear --reason "wrong lineage"')
+    expect(human.error).to.equal(undefined)
+    expect(human.stdout).to.match(/Removed 1 damaged copy\(ies\) moved aside earlier \(3\.9 KB\)/)
+    expect(existsSync(copy)).to.equal(false)
+    expect(existsSync(`${copy}-wal`)).to.equal(false)
+    const audit = readFileSync(join(tmp.dir, 'state', 'audit.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+    expect(JSON.parse(audit.at(-1) ?? '{}')).to.include({actor: 'oncall', reason: 'wrong lineage'})
+    expect((JSON.parse(audit.at(-1) ?? '{}') as {action: string}).action).to.match(/^cache clear .*1 damaged copies/)
   })
 })

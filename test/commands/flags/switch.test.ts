@@ -14,7 +14,10 @@ interface SwitchOutput {
 describe('flags enable | disable', () => {
   const tmp = useTmpDir()
   const run = (args: string): ReturnType<typeof runCommand> =>
-    withEnv({LINEAGE_STATE_DIR: tmp.dir, LINEAGE_ACTOR: 'alice', FEATURE_PARALLEL: undefined}, () => runCommand(args))
+    withEnv(
+      {LINEAGE_STATE_DIR: tmp.dir, LINEAGE_ACTOR: 'alice', FEATURE_PARALLEL: undefined, LINEAGE_OFFLINE: '1'},
+      () => runCommand(args),
+    )
 
   it('disable saves an override to false with who and why, enable puts it to true, both audited', async () => {
     const off = await run('flags disable parallel --reason "worker OOM" --json')

@@ -1,9 +1,10 @@
-import {readFileSync} from 'node:fs'
-import {join, resolve} from 'node:path'
+import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {dirname, join, resolve} from 'node:path'
 
 import {runCommand} from '@oclif/test'
 import {expect} from 'chai'
 
+import {loadFlagState} from '../../../src/core/ops/flag-state.js'
 import {withEnv, useTmpDir} from '../../helpers/tmp.js'
 
 const STAND_INS = resolve('test/fixtures/stand-ins')
@@ -42,6 +43,7 @@ describe('rollback --restart through a service manager (recording stand-ins on P
     )
     expect(error).to.equal(undefined)
     expect(calls(env.LINEAGE_STANDIN_LOG!)).to.deep.equal([
+      ['systemctl', 'show', '-p', 'LoadState', '--value', 'lineage.service'],
       ['systemctl', 'daemon-reload'],
       ['systemctl', 'restart', 'lineage.service'],
       ['systemctl', 'is-active', 'lineage.service'],
@@ -73,6 +75,7 @@ describe('rollback --restart through a service manager (recording stand-ins on P
     )
     expect(error).to.equal(undefined)
     expect(calls(env.LINEAGE_STANDIN_LOG!)).to.deep.equal([
+      ['docker', 'compose', '-f', '/srv/compose.yml', 'config', '--services'],
       ['docker', 'compose', '-f', '/srv/compose.yml', 'up', '-d', '--force-recreate', '--no-deps', 'ingestion'],
       ['docker', 'compose', '-f', '/srv/compose.yml', 'ps', '--format', 'json', 'ingestion'],
     ])
@@ -92,7 +95,16 @@ describe('rollback --restart through a service manager (recording stand-ins on P
       () => runCommand('flags disable neo4j-batch --restart --json'),
     )
     expect(error).to.equal(undefined)
-    const recorded = calls(env.LINEAGE_STANDIN_LOG!)
+    const recorded = calls(env.LINEAGE_STANDIN_LOG!).slice(1)
+    expect(calls(env.LINEAGE_STANDIN_LOG!)[0]).to.deep.equal([
+      'kubectl',
+      'get',
+      'deployment/lineage-ingest',
+      '-o',
+      'name',
+      '-n',
+      'data',
+    ])
     expect(recorded).to.have.length(2)
     expect(recorded[0]?.slice(0, 4)).to.deep.equal(['kubectl', 'set', 'env', 'deployment/lineage-ingest'])
     expect(recorded[0]).to.include('FEATURE_NEO4J_BATCH=false')
@@ -128,10 +140,51 @@ describe('rollback --restart through a service manager (recording stand-ins on P
   })
 
   it('reports a failing manager command with its output (E_SERVICE_MANAGER)', async () => {
-    const {error} = await withEnv({...env, LINEAGE_SERVICE_MANAGER: 'kubernetes', STANDIN_FAIL: 'kubectl'}, () =>
+    const {error} = await withEnv({...env, LINEAGE_SERVICE_MANAGER: 'kubernetes', STANDIN_FAIL: 'kubectl set'}, () =>
       runCommand('rollback emergency --restart'),
     )
     expect(error?.oclif?.exit).to.equal(1)
     expect(error?.message).to.match(/kubectl set env deployment\/ingestion .* failed: kubectl: simulated failure/)
+  })
+
+  it('--restart without a service manager is a usage error (64) that says how to set one, and saves nothing', async () => {
+    const {error, stdout} = await withEnv({...env, LINEAGE_SERVICE_MANAGER: undefined}, () =>
+      runCommand('rollback emergency --restart --json'),
+    )
+    expect(error?.oclif?.exit).to.equal(64)
+    const body = JSON.parse(stdout) as {error: {code: string; message: string; hint: string}}
+    expect(body.error.code).to.equal('E_USAGE')
+    expect(body.error.hint).to.match(/LINEAGE_SERVICE_MANAGER=systemd/)
+    expect(loadFlagState(env.LINEAGE_STATE_DIR!).revision).to.equal(0)
+  })
+
+  it('systemd with no such unit: fails before writing, and leaves no drop-in behind', async () => {
+    const dropins = join(tmp.dir, 'systemd')
+    const {error} = await withEnv(
+      {...env, LINEAGE_SERVICE_MANAGER: 'systemd', LINEAGE_SYSTEMD_DROPIN_DIR: dropins, STANDIN_NO_UNIT: '1'},
+      () => runCommand('rollback emergency --restart'),
+    )
+    expect(error?.oclif?.exit).to.equal(1)
+    expect(error?.message).to.match(/systemd unit lineage-ingestion.service does not exist/)
+    expect(existsSync(dropins)).to.equal(false)
+    expect(calls(env.LINEAGE_STANDIN_LOG!).map((c) => c[1])).to.deep.equal(['show'])
+  })
+
+  it('systemd restart failing: the drop-in that was there before is put back unchanged', async () => {
+    const dropins = join(tmp.dir, 'systemd')
+    const file = join(dropins, 'lineage-ingestion.service.d', 'lineage-flags.conf')
+    mkdirSync(dirname(file), {recursive: true})
+    writeFileSync(file, '[Service]\nEnvironment="FEATURE_PARALLEL=true"\n')
+    const {error} = await withEnv(
+      {
+        ...env,
+        LINEAGE_SERVICE_MANAGER: 'systemd',
+        LINEAGE_SYSTEMD_DROPIN_DIR: dropins,
+        STANDIN_FAIL: 'systemctl restart',
+      },
+      () => runCommand('rollback emergency --restart'),
+    )
+    expect(error?.message).to.match(/systemctl restart lineage-ingestion.service failed/)
+    expect(readFileSync(file, 'utf8')).to.equal('[Service]\nEnvironment="FEATURE_PARALLEL=true"\n')
   })
 })
