@@ -181,7 +181,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   const allOn = steps.find((s) => s.name === 'all-on')
   const speedup = allOn ? allOn.speedup : null
   const minSpeedup = options.minSpeedup ?? null
-  problems.push(...judge(steps, speedup, minSpeedup))
+  for (const p of judge(steps, speedup, minSpeedup)) problems.push(p)
   return {
     headline,
     graph: graph !== undefined,

@@ -118,8 +118,8 @@ export function readCacheStats(db: Db, file: string): CacheStats {
   const misses = counters.get('misses') ?? 0
   const since = counters.get('since')
   const iso = (ms: number | undefined): string | null => (ms === undefined ? null : new Date(ms).toISOString())
-  const oldest = groups.length === 0 ? undefined : Math.min(...groups.map((g) => g.oldest))
-  const newest = groups.length === 0 ? undefined : Math.max(...groups.map((g) => g.newest))
+  const oldest = groups.length === 0 ? undefined : groups.reduce((m, g) => Math.min(m, g.oldest), Infinity)
+  const newest = groups.length === 0 ? undefined : groups.reduce((m, g) => Math.max(m, g.newest), -Infinity)
   return {
     ...emptyStats(file),
     entries: groups.reduce((n, g) => n + g.entries, 0),

@@ -59,8 +59,8 @@ export async function writeBatched(items: readonly PreparedOp[], ctx: BatchConte
   const outcome: WriteOutcome = {written: [], failed: []}
   for (const group of groups(items, ctx.maxEntitiesPerTx)) {
     const one = await writeGroup(group, ctx)
-    outcome.written.push(...one.written)
-    outcome.failed.push(...one.failed)
+    for (const w of one.written) outcome.written.push(w)
+    for (const f of one.failed) outcome.failed.push(f)
   }
   return outcome
 }
@@ -88,8 +88,8 @@ async function writeGroup(group: PreparedOp[], ctx: BatchContext): Promise<Write
     const outcome: WriteOutcome = {written: [], failed: []}
     for (const item of group) {
       const one = await writeGroup([item], ctx)
-      outcome.written.push(...one.written)
-      outcome.failed.push(...one.failed)
+      for (const w of one.written) outcome.written.push(w)
+      for (const f of one.failed) outcome.failed.push(f)
     }
     return outcome
   }

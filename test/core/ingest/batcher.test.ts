@@ -90,4 +90,61 @@ describe('Batcher', () => {
     expect(b.drain()).to.have.length(2)
     expect(b.size).to.equal(0)
   })
+
+  it('drains a backlog of 1,000,000 events in full batches, oldest first, each path once', async () => {
+    // A first scan of a big monorepo queues every file at once; a spread of the backlog into a call used to
+    // throw "Maximum call stack size exceeded" from about 125k pending events.
+    const c = clock()
+    const b = new Batcher({enabled: true, batchSize: 500, debounceMs: 1000, now: c.now})
+    const total = 1_000_000
+    for (let i = 0; i < total; i++) {
+      b.push('upsert', `f${String(i)}.sql`)
+      if (i % 1000 === 0) c.advance(1)
+    }
+    b.push('remove', 'f0.sql') // a repeat keeps its first place in line and its first sighting time
+    expect(b.size).to.equal(total)
+    c.advance(1000)
+    let seen = 0
+    let batches = 0
+    let lastAt = -1
+    for (;;) {
+      if (b.size === 0) break
+      const batch = await b.next()
+      if (batches === 0) expect(batch[0]).to.deep.equal({op: 'remove', relPath: 'f0.sql', at: 0})
+      for (const e of batch) {
+        if (e.at < lastAt) expect.fail(`${e.relPath} (seen at ${String(e.at)}) came after a later event`)
+        lastAt = e.at
+      }
+      expect(batch.length).to.equal(500)
+      seen += batch.length
+      batches++
+    }
+    expect(seen).to.equal(total)
+    expect(batches).to.equal(total / 500)
+  })
+
+  it('with batching off passes a backlog of 1,000,000 events through one at a time, in order', async () => {
+    const b = new Batcher({enabled: false, batchSize: 1, debounceMs: 0})
+    const total = 1_000_000
+    for (let i = 0; i < total; i++) b.push('upsert', String(i))
+    for (let i = 0; i < total; i++) {
+      const batch = await b.next()
+      if (batch.length !== 1 || batch[0]?.relPath !== String(i))
+        expect(batch.map((e) => e.relPath)).to.deep.equal([String(i)])
+    }
+    expect(b.size).to.equal(0)
+  })
+
+  it('turning batching off with 200,000 pending keeps them in order ahead of later events', async () => {
+    const c = clock()
+    const b = new Batcher({enabled: true, batchSize: 50, debounceMs: 60_000, now: c.now})
+    for (let i = 0; i < 200_000; i++) b.push('upsert', String(i))
+    b.configure({enabled: false, batchSize: 1, debounceMs: 0})
+    b.push('remove', 'late')
+    expect((await b.next())[0]?.relPath).to.equal('0')
+    const rest = b.drain()
+    expect(rest).to.have.length(200_000)
+    expect(rest[199_998]?.relPath).to.equal('199999')
+    expect(rest[199_999]?.relPath).to.equal('late')
+  })
 })

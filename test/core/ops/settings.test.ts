@@ -1,4 +1,5 @@
 import {writeFileSync} from 'node:fs'
+import {availableParallelism} from 'node:os'
 import {join} from 'node:path'
 
 import {expect} from 'chai'
@@ -8,7 +9,10 @@ import {resolveSettings, SETTINGS} from '../../../src/core/ops/settings.js'
 import {tmpDir} from '../../helpers/tmp.js'
 
 describe('settings', () => {
-  it('defaults match the runbook: every feature on, 4 workers, batches of 50, a 5 s window', () => {
+  // Workers default to `auto`: the available parallelism capped at the runbook's 4 (issue 18).
+  const autoWorkers = Math.min(4, availableParallelism())
+
+  it('defaults match the runbook: every feature on, auto workers, batches of 50, a 5 s window', () => {
     const s = resolveSettings({env: {}, cwd: '/srv'})
     expect(s.features).to.deep.equal({
       'parse-cache': true,
@@ -17,11 +21,18 @@ describe('settings', () => {
       parallel: true,
       metrics: true,
     })
-    expect([s.workers, s.batchSize, s.debounceMs]).to.deep.equal([4, 50, 5000])
+    expect([s.workers, s.batchSize, s.debounceMs]).to.deep.equal([autoWorkers, 50, 5000])
     expect(s.rawDir).to.equal('/srv/data/raw')
     expect(s.failedFile).to.equal('/srv/data/failed_ingestion.jsonl')
     expect(s.metrics.port).to.equal(8000)
     expect(s.neo4j).to.equal(undefined)
+  })
+
+  it('INGEST_WORKERS=auto is the available parallelism capped at 4; a number still wins', () => {
+    expect(resolveSettings({env: {INGEST_WORKERS: 'auto'}, cwd: '/srv'}).workers).to.equal(autoWorkers)
+    expect(resolveSettings({env: {INGEST_WORKERS: ' AUTO '}, cwd: '/srv'}).workers).to.equal(autoWorkers)
+    expect(resolveSettings({env: {INGEST_WORKERS: '3'}, cwd: '/srv'}).workers).to.equal(3)
+    expect(autoWorkers).to.be.within(1, 4)
   })
 
   it('resolves override over flag over environment over config file over default, keeping the source', () => {
@@ -127,7 +138,7 @@ describe('settings', () => {
     expect(s.serviceManager.kind).to.equal('kubernetes')
     expect(s.metrics.port).to.equal(9100)
     // @ts-expect-error INGEST_WORKER is not a setting: flags are keyed by the declared names only
-    expect(resolveSettings({flags: {INGEST_WORKER: 2}}).workers).to.equal(4)
+    expect(resolveSettings({flags: {INGEST_WORKER: 2}}).workers).to.equal(autoWorkers)
     expect(SETTINGS.map((x) => x.key)).to.include.members(['FEATURE_PARALLEL', 'NEO4J_PASSWORD', 'METRICS_PORT'])
     expect(SETTINGS.find((x) => x.key === 'NEO4J_PASSWORD')?.secret).to.equal(true)
   })

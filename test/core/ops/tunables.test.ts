@@ -1,3 +1,5 @@
+import {availableParallelism} from 'node:os'
+
 import {expect} from 'chai'
 
 import {loadFlagState, readAudit} from '../../../src/core/ops/flag-state.js'
@@ -56,7 +58,7 @@ describe('tolerant settings (the on-call commands)', () => {
     const env = {INGEST_WORKERS: 'abc', BATCH_SIZE_THRESHOLD: '-1', LINEAGE_STATE_DIR: '/tmp/x'}
     expect(() => resolveSettings({env})).to.throw(/INGEST_WORKERS=abc/)
     const s = resolveSettings({env, tolerant: true})
-    expect(s.workers).to.equal(4)
+    expect(s.workers).to.equal(Math.min(4, availableParallelism())) // the default: auto (issue 18)
     expect(s.batchSize).to.equal(50)
     expect(s.stateDir).to.equal('/tmp/x')
     expect(s.problems).to.deep.equal([
