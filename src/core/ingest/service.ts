@@ -31,6 +31,7 @@ import {reconcile} from './reconciler.js'
 import type {RunSummary, ServiceHandle, ServiceOptions} from './service-types.js'
 import {startCatchUp} from './catch-up.js'
 import {FolderGuard} from './folder-guard.js'
+import {batching, startupLines} from './startup.js'
 
 export type {RunSummary, ServiceHandle, ServiceOptions} from './service-types.js'
 
@@ -59,11 +60,6 @@ export async function startService(options: ServiceOptions): Promise<ServiceHand
     throw error
   }
 }
-
-const batching = (s: Settings) =>
-  s.features.batching
-    ? {enabled: true, batchSize: s.batchSize, debounceMs: s.debounceMs}
-    : {enabled: false, batchSize: 1, debounceMs: 0}
 
 class Service implements ServiceHandle {
   metricsPort: number | undefined
@@ -146,7 +142,7 @@ class Service implements ServiceHandle {
       this.metricsPort = await this.metrics.listen(s.metrics.port, s.metrics.host)
     }
     await this.graph?.open()
-    this.announce()
+    for (const line of startupLines(s, this.metricsPort)) this.logger.info(line)
     if (!this.options.once) {
       this.watcher = this.folder = await FolderGuard.start(
         {
@@ -204,21 +200,6 @@ class Service implements ServiceHandle {
     return reconcile({...input, onHeld: (held) => (this.held = held)}, (op, rel) => {
       this.batcher.push(op, rel)
     })
-  }
-
-  private announce(): void {
-    const s = this.settings
-    if (!s.neo4j) {
-      this.logger.info(
-        'graph is off: NEO4J_URI is not set. Lineage goes to the output folder only; set NEO4J_URI (and NEO4J_USER, NEO4J_PASSWORD) to write the graph.',
-      )
-    }
-    const on = FEATURES.filter((f) => s.features[f])
-    this.logger.info(
-      `lineage watch: ${s.rawDir} -> ${s.outDir}; features on: ${on.length > 0 ? on.join(', ') : 'none (baseline)'}; ` +
-        `workers ${s.features.parallel ? s.workers : 1}, batch ${s.features.batching ? s.batchSize : 1}` +
-        (this.metricsPort !== undefined ? `; metrics on http://${s.metrics.host}:${this.metricsPort}/metrics` : ''),
-    )
   }
 
   private async loop(): Promise<RunSummary> {
