@@ -139,14 +139,27 @@ export interface FailureSink {
   markSuperseded(written: GraphOp[], hadFailed: (path: string) => boolean): Promise<unknown>
 }
 
-/** The failed-ingestion file as the ingestor's FailureSink. */
+/** `lineage verify` drops canary files named so at the top of the watched folder and removes them again. */
+export const CANARY_PREFIX = 'lineage-verify-canary-'
+
+export function isCanaryPath(path: string): boolean {
+  return path.startsWith(CANARY_PREFIX) && !path.includes('/')
+}
+
+/**
+ * The failed-ingestion file as the ingestor's FailureSink. A verify canary's failed writes are not kept: the
+ * canary is gone when the check ends, so replaying it would only inflate the backlog verify itself reports.
+ */
 export function failedFileSink(file: string, logger?: Logger): FailureSink {
   const onTorn: OnTorn = (fragment) => {
     logger?.error(`${file} ended in a torn line (${fragment.length} bytes); moved to ${quarantineFileFor(file)}`)
   }
   return {
     location: file,
-    append: (failures) => appendFailures(file, failures, undefined, onTorn),
+    append: async (failures) => {
+      const kept = failures.filter((f) => !isCanaryPath(f.op.path))
+      if (kept.length > 0) await appendFailures(file, kept, undefined, onTorn)
+    },
     markSuperseded: (written, hadFailed) => markSuperseded(file, written, hadFailed, undefined, onTorn),
   }
 }

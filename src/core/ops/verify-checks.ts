@@ -6,7 +6,7 @@
 import {existsSync, readFileSync, rmSync} from 'node:fs'
 import {join} from 'node:path'
 
-import {countFailures} from '../ingest/dead-letter.js'
+import {CANARY_PREFIX, countFailures} from '../ingest/dead-letter.js'
 import {errorMessage, isLineageError} from '../errors.js'
 import {writeFileAtomic} from '../util/fs.js'
 import {outputFileFor} from '../ingest/file-task.js'
@@ -182,7 +182,7 @@ export async function checkCanary(ctx: Ctx): Promise<Outcome> {
   if (!ctx.serviceUp) return ['UNKNOWN', 'skipped: no running service to ingest the canary']
   const s = ctx.settings
   const id = `${Date.now().toString(36)}${process.pid.toString(36)}`
-  const rel = `lineage-verify-canary-${id}.sql`
+  const rel = `${CANARY_PREFIX}${id}.sql`
   const file = join(s.rawDir, rel)
   const out = outputFileFor(s.outDir, rel)
   const started = Date.now()

@@ -10,6 +10,7 @@ import {prepareOp} from '../../../src/core/graph/model.js'
 import {type GraphFailure} from '../../../src/core/graph/writer.js'
 import {
   appendFailures,
+  failedFileSink,
   parseLines,
   preparedFromEntry,
   readFailures,
@@ -32,6 +33,20 @@ describe('dead-letter', () => {
   let file: string
   beforeEach(() => {
     file = join(tmp.dir, 'data', 'failed_ingestion.jsonl')
+  })
+
+  it("keeps no verify canary's failed writes: they would only inflate the backlog verify reports", async () => {
+    const sink = failedFileSink(file)
+    const canaryRetract: GraphFailure = {
+      op: {op: 'retract', path: 'lineage-verify-canary-abc.sql', at: 'T9'},
+      code: 'E_NEO4J_UNAVAILABLE',
+      error: 'x',
+    }
+    await sink.append([failure('lineage-verify-canary-abc.sql'), canaryRetract])
+    expect(existsSync(file)).to.equal(false)
+    // Only the canary at the top of the folder is the canary: a user's file of that name in a folder is kept.
+    await sink.append([failure('lineage-verify-canary-abc.sql'), failure('etl/lineage-verify-canary-x.sql')])
+    expect(readFailures(file).entries.map((e) => e.path)).to.deep.equal(['etl/lineage-verify-canary-x.sql'])
   })
 
   it('appends one line per failure with the exact rows, and reads them back', async () => {
