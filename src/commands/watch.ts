@@ -160,7 +160,10 @@ flight; a second signal exits at once. SIGHUP reopens the log file (LINEAGE_LOG_
         `${rest.removed} removed in ${rest.seconds.toFixed(1)} s` +
         (rest.graphFailures > 0 ? `; ${rest.graphFailures} graph write(s) kept for "lineage retry-failed"` : ''),
     )
-    if (flags.once && (rest.failed > 0 || rest.graphFailures > 0)) this.exitStatus = ExitCode.FAILURE
+    if (rest.firstBatchError !== null) this.note(`${rest.batchErrors} batch(es) not recorded: ${rest.firstBatchError}`)
+    if (flags.once && (rest.failed > 0 || rest.graphFailures > 0 || rest.batchErrors > 0)) {
+      this.exitStatus = ExitCode.FAILURE
+    }
     return {
       ...rest,
       reconciled: service.reconciled,

@@ -25,6 +25,11 @@ export const ERRORS = {
     exit: ExitCode.CONFIG,
     meaning: 'the operator flag state (overrides.json, audit log) is damaged, unreadable or locked',
   },
+  E_LEDGER: {
+    exit: ExitCode.FAILURE,
+    meaning: 'the ingest ledger in the state folder cannot be written (disk full, read-only, damaged)',
+    hint: 'Free space or fix the permissions of the state folder named; the files are ingested again at the next start.',
+  },
   E_WATCH_LIMIT: {exit: ExitCode.CONFIG, meaning: 'the system limit on file watches is exhausted'},
   E_NEO4J_UNAVAILABLE: {
     exit: ExitCode.UNAVAILABLE,

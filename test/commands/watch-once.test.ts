@@ -4,6 +4,8 @@ import {join} from 'node:path'
 
 import {expect} from 'chai'
 
+import {openDatabase} from '../../src/core/util/sqlite.js'
+
 import {serviceEnv, writeSql} from '../helpers/service.js'
 import {useTmpDir} from '../helpers/tmp.js'
 
@@ -66,5 +68,33 @@ describe('watch --once beside a running service (the README batch-job example)',
     expect(port)
       .to.be.a('number')
       .and.not.equal((busy.address() as {port: number}).port)
+  })
+
+  it('a ledger write that fails exits non-zero, naming the ledger and the reason on one line', async () => {
+    const e = env()
+    const args = ['watch', e.LINEAGE_RAW_DIR!, e.LINEAGE_OUT_DIR!, '--once', '--json']
+    expect((await run(e, args)).status).to.equal(0) // the ledger exists now
+    writeSql(e.LINEAGE_RAW_DIR!, 'b.sql', 'INSERT INTO mart.b SELECT y FROM stg.c;\n')
+    // Another process holds the ledger's write lock past SQLite's busy timeout (5 s): the write is refused.
+    const ledger = join(e.LINEAGE_STATE_DIR!, 'ledger.sqlite')
+    const holder = openDatabase(ledger)
+    holder.exec('BEGIN EXCLUSIVE')
+    try {
+      const res = await run(e, args)
+      expect(res.status, res.stderr).to.equal(1)
+      expect(JSON.parse(res.stdout)).to.deep.include({batchErrors: 1})
+      const line = res.stderr.split('\n').find((l) => l.includes('batch(es) not recorded'))
+      expect(line, res.stderr).to.include(`cannot write the ingest ledger ${ledger}`).and.include('database is locked')
+      expect(res.stderr).not.to.match(/^\s+at /m) // one line, no stack trace
+    } finally {
+      holder.exec('ROLLBACK')
+      holder.close()
+    }
+    // Nothing lost: the next run records what the refused one could not.
+    const again = await run(e, args)
+    expect(again.status, again.stderr).to.equal(0)
+    const summary = JSON.parse(again.stdout) as {batchErrors: number; failed: number; files: number}
+    expect(summary).to.deep.include({batchErrors: 0, failed: 0})
+    expect(summary.files).to.be.at.least(1)
   })
 })

@@ -13,6 +13,7 @@ import {existsSync} from 'node:fs'
 import {join} from 'node:path'
 
 import {errorMessage} from '../errors.js'
+import {BatchErrors} from './batch-errors.js'
 import type {GraphSink} from '../graph/connection.js'
 import type {GraphOp} from '../graph/model.js'
 import type {Logger} from '../logger.js'
@@ -95,6 +96,8 @@ export class Ingestor {
   private readonly now: () => number
   /** Per-file outcomes, and the outputs a full disk refused (`dueOutputs`, retried by the service). */
   readonly outcomes: FileOutcomes
+  /** Batches that failed as a whole (here with FEATURE_PARALLEL, in the service's loop otherwise). */
+  readonly batchErrors: BatchErrors
   /** The graph write left running by `process` (FEATURE_PARALLEL), and the paths it writes. */
   private writing: {paths: ReadonlySet<string>; done: Promise<void>} | undefined
 
@@ -103,6 +106,7 @@ export class Ingestor {
     private readonly deps: IngestDeps,
   ) {
     this.now = deps.now ?? (() => performance.now())
+    this.batchErrors = new BatchErrors(deps.logger)
     this.outcomes = new FileOutcomes(this.stats, deps.logger, deps.observer ?? {}, () => this.config)
   }
 
@@ -131,11 +135,7 @@ export class Ingestor {
       }
       const done = this.commit(prepared)
         .catch((error: unknown) => {
-          // What the service logs for a batch that throws: nothing of it reached the ledger, so the next
-          // start ingests these files again.
-          this.deps.logger.error(`batch of ${events.length} file(s) failed: ${errorMessage(error)}`, {
-            stack: (error as Error).stack,
-          })
+          this.batchErrors.record(events.length, error)
         })
         .finally(release)
       const writing = {paths: new Set(events.map((e) => e.relPath)), done}

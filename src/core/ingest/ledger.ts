@@ -12,7 +12,7 @@ import {dirname} from 'node:path'
 
 import {moveAside, openDatabase, type Db} from '../util/sqlite.js'
 
-import {errorMessage} from '../errors.js'
+import {errorMessage, LineageError} from '../errors.js'
 import type {Logger} from '../logger.js'
 
 /** written: in the graph; failed: in the failed-ingestion file; off: no graph configured. */
@@ -89,12 +89,16 @@ export class Ledger implements LedgerStore {
          content_hash = excluded.content_hash, graph = excluded.graph, updated_at = excluded.updated_at`,
     )
     const del = this.db.prepare('DELETE FROM files WHERE path = ?')
-    this.db.transaction(() => {
-      for (const {path, row} of changes) {
-        if (row) put.run(path, row.size, row.mtimeMs, row.contentHash, row.graph, row.updatedAt)
-        else del.run(path)
-      }
-    })()
+    try {
+      this.db.transaction(() => {
+        for (const {path, row} of changes) {
+          if (row) put.run(path, row.size, row.mtimeMs, row.contentHash, row.graph, row.updatedAt)
+          else del.run(path)
+        }
+      })()
+    } catch (error) {
+      throw new LineageError('E_LEDGER', `cannot write the ingest ledger ${this.file}: ${errorMessage(error)}`)
+    }
   }
 
   count(): number {

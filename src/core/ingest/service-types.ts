@@ -32,6 +32,10 @@ export interface RunSummary {
   unchanged: number
   removed: number
   graphFailures: number
+  /** Batches that failed as a whole (a ledger or state write refused, a bug): their files are ingested again
+   * at the next start. The first such failure's message names the path and the reason. */
+  batchErrors: number
+  firstBatchError: string | null
   seconds: number
   stats: IngestStats
 }

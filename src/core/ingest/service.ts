@@ -12,7 +12,7 @@
 import {existsSync, mkdirSync, statSync} from 'node:fs'
 import {join} from 'node:path'
 
-import {errorMessage, LineageError} from '../errors.js'
+import {LineageError} from '../errors.js'
 import {GraphConnection} from '../graph/connection.js'
 import {openLogger, type ServiceLogger} from '../logger.js'
 import {FEATURES, type Settings} from '../ops/settings.js'
@@ -211,11 +211,7 @@ class Service implements ServiceHandle {
       try {
         await this.ingestor.process(batch)
       } catch (error) {
-        // A bug, not a bad file: log it and carry on; the ledger does not have these files, so the next
-        // start ingests them again.
-        this.logger.error(`batch of ${batch.length} file(s) failed: ${errorMessage(error)}`, {
-          stack: (error as Error).stack,
-        })
+        this.ingestor.batchErrors.record(batch.length, error)
       }
       this.lastBatchAt = new Date().toISOString()
       this.metrics.queueSize(this.queueSize())
@@ -277,7 +273,14 @@ class Service implements ServiceHandle {
       await this.abort()
       const {files, statements, failed, unchanged, removed, graphFailures} = this.stats
       const seconds = (performance.now() - this.started) / 1000
-      return {files, statements, failed, unchanged, removed, graphFailures, seconds, stats: this.stats}
+      const {count: batchErrors, first: firstBatchError} = this.ingestor.batchErrors
+      return {
+        ...{files, statements, failed, unchanged, removed, graphFailures},
+        batchErrors,
+        firstBatchError,
+        seconds,
+        stats: this.stats,
+      }
     })()
     return this.stopped
   }
