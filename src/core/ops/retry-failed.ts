@@ -32,58 +32,11 @@ import type {FileRows, PreparedOp} from '../graph/model.js'
 import {acquireLock} from '../util/lock.js'
 import {dropMarkers, type EntrySlot, rewriteFile, type Slot} from './replay-file.js'
 import {classify, type Decision, type Known, markedByPath, ms, newestByPath, type SkipReason} from './replay-plan.js'
-import type {FileState, PreparedResult} from '../graph/writer.js'
 import type {Logger} from '../logger.js'
 import {resolveSettings, type Settings, type SettingsInput} from './settings.js'
+import type {ReplayWriter, RetryFailedOptions, RetryFailedResult} from './retry-failed-types.js'
 
-/** The part of GraphWriter a replay uses. */
-export interface ReplayWriter {
-  applyPrepared(items: PreparedOp[], options: {batched: boolean}): Promise<PreparedResult>
-  fileStates(paths: string[]): Promise<Map<string, FileState>>
-  removeOrphans(tableKeys: Iterable<string>, columnKeys: Iterable<string>): Promise<void>
-  close(): Promise<void>
-}
-
-export interface RetryFailedOptions {
-  file: string
-  openWriter: () => Promise<ReplayWriter>
-  batched: boolean
-  /** Entries per replay chunk; the file is rewritten after each committed chunk. */
-  batchSize: number
-  dryRun: boolean
-  logger: Logger
-  clock?: () => Date
-  /** Rewrite at most this often (ms) between chunks; the last rewrite always happens. */
-  rewriteIntervalMs?: number
-}
-
-export type {SkipReason} from './replay-plan.js'
-
-export interface RetryFailedResult {
-  file: string
-  dryRun: boolean
-  /** Entries (valid lines) read. */
-  entries: number
-  replayed: number
-  skipped: number
-  skippedBy: Record<SkipReason, number>
-  stillFailing: number
-  /** Not tried because Neo4j went away during the replay. */
-  notAttempted: number
-  invalid: number
-  /** Line numbers of the invalid lines, and why. */
-  invalidLines: {line: number; reason: string}[]
-  /** Invalid lines moved out of the file into `quarantineFile` by this run (none in a dry run). */
-  quarantined: number
-  quarantineFile: string
-  /** Lines a running service appended during the replay (kept for the next run). */
-  appended: number
-  /** Lines left in the file. */
-  remaining: number
-  /** absent: there was no file; removed: everything went in; rewritten; unchanged (dry run, or nothing done). */
-  fileState: 'absent' | 'removed' | 'rewritten' | 'unchanged'
-  errors: string[]
-}
+export type {ReplayWriter, RetryFailedOptions, RetryFailedResult, SkipReason} from './retry-failed-types.js'
 
 /**
  * Settings as a running service sees them, operator overrides included (a rollback that turned neo4j-batch

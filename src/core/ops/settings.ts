@@ -17,7 +17,7 @@ import {resolve} from 'node:path'
 import * as v from 'valibot'
 
 import {LineageError} from '../errors.js'
-import {jsonObject, parseJson} from '../util/schema.js'
+import {readConfigFile} from './config-file.js'
 import {type FlagState, loadFlagState, overrideValues} from './flag-state.js'
 import {
   FEATURE_ENV,
@@ -128,44 +128,6 @@ export function parseValue(spec: SettingSpec, raw: unknown): {value: SettingValu
   const parsed = v.safeParse(spec.schema, raw)
   if (parsed.success) return {value: parsed.output}
   return {error: `${spec.key}=${String(raw)} ${parsed.issues[0].message}`}
-}
-
-const KNOWN_KEYS = new Set<string>(Object.keys(SETTING_DEFS))
-
-/** The `--config` file: a JSON object of settings; each value is parsed with its setting, where it wins. */
-const ConfigFileSchema = jsonObject(
-  v.pipe(
-    v.record(v.string(), v.unknown(), 'must hold a JSON object of settings'),
-    v.rawCheck(({dataset, addIssue}) => {
-      if (!dataset.typed) return
-      const unknownKeys = Object.keys(dataset.value).filter((k) => !KNOWN_KEYS.has(k))
-      if (unknownKeys.length > 0) addIssue({message: `has unknown settings: ${unknownKeys.join(', ')}`})
-    }),
-  ),
-  'must hold a JSON object of settings',
-)
-
-function readConfigFile(file: string, problems: string[] | undefined): Record<string, unknown> {
-  let text: string
-  try {
-    text = readFileSync(file, 'utf8')
-  } catch (error) {
-    throw new LineageError('E_CONFIG', `cannot read config file ${file}: ${(error as Error).message}`)
-  }
-  const json = parseJson(text)
-  if (!json.ok) throw new LineageError('E_CONFIG', `config file ${file} is not valid JSON: ${json.error}`)
-  const parsed = v.safeParse(ConfigFileSchema, json.value)
-  if (!parsed.success && problems && isRecord(json.value)) {
-    // Tolerant: unknown keys are reported and left out; the known ones still count.
-    problems.push(`config file ${file} ${parsed.issues[0].message}`)
-    return Object.fromEntries(Object.entries(json.value).filter(([k]) => KNOWN_KEYS.has(k)))
-  }
-  if (!parsed.success) throw new LineageError('E_CONFIG', `config file ${file} ${parsed.issues[0].message}`)
-  return parsed.output
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
 /** The first source that has a value wins; a bad value there is an error (a lower source does not stand in). */
