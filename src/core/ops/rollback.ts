@@ -184,7 +184,7 @@ export async function rollbackEmergency(ctx: FlagOpContext): Promise<FlagChangeR
   return {
     ...result,
     effect: [
-      'All five features are at their baseline: sequential parsing, no cache, no batching, one transaction per entity, no metrics collection.',
+      'All five features are at their baseline: sequential parsing, no cache, no batching, one transaction per entity, only the runbook metrics (throughput, failures, queue, batch time).',
     ],
     next: NEXT_AFTER_ROLLBACK,
   }
