@@ -1,4 +1,5 @@
 import {mkdirSync, writeFileSync} from 'node:fs'
+import {availableParallelism} from 'node:os'
 import {join} from 'node:path'
 
 import {expect} from 'chai'
@@ -135,13 +136,15 @@ describe('bench steps', () => {
       ['parse-cache', 'batching', 'neo4j-batch', 'parallel'],
       ['parse-cache', 'batching', 'neo4j-batch', 'parallel', 'metrics'],
     ])
+    // INGEST_WORKERS defaults to `auto`: the available parallelism, capped at the runbook's 4.
+    const auto = Math.min(availableParallelism(), 4)
     expect(steps.map((s) => [s.workers, s.batchSize, s.debounceSeconds])).to.deep.equal([
       [1, 1, 0],
       [1, 1, 0],
       [1, 50, 5],
       [1, 50, 5],
-      [4, 50, 5],
-      [4, 50, 5],
+      [auto, 50, 5],
+      [auto, 50, 5],
     ])
     expect(steps[0]?.summary).to.equal('all features off, 1 worker, batch 1, no debounce')
   })
