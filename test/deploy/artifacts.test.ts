@@ -155,3 +155,14 @@ describe('deploy artifacts match the names rollback --restart uses (defaults, st
     expect(deployment!.match(/path: \/healthz/g)).to.have.length(2)
   })
 })
+
+describe('deploy artifacts agree with each other', () => {
+  it('logrotate rotates the log the systemd config writes, and reloads the shipped unit (SIGHUP reopens it)', () => {
+    const config = JSON.parse(readFileSync(join(DEPLOY, 'systemd/lineage.json'), 'utf8')) as Record<string, string>
+    const rotate = readFileSync(join(DEPLOY, 'logrotate/lineage'), 'utf8')
+    const unit = readFileSync(join(DEPLOY, 'systemd/lineage-ingestion.service'), 'utf8')
+    expect(rotate).to.match(new RegExp(`^${config.LINEAGE_LOG_FILE!.replaceAll('.', '\\.')} \\{$`, 'm'))
+    expect(rotate).to.include('systemctl reload lineage-ingestion.service')
+    expect(unit).to.match(/^ExecReload=.*kill -HUP \$MAINPID$/m)
+  })
+})
