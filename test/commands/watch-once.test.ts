@@ -1,28 +1,13 @@
-import {spawn} from 'node:child_process'
 import {createServer, type Server} from 'node:net'
 import {join} from 'node:path'
 
 import {expect} from 'chai'
 
 import {openDatabase} from '../../src/core/util/sqlite.js'
+import {cliRun} from '../faults/support/cli.js'
 
 import {serviceEnv, writeSql} from '../helpers/service.js'
 import {useTmpDir} from '../helpers/tmp.js'
-
-const CLI = join(process.cwd(), 'bin', 'run.js')
-
-async function run(
-  env: NodeJS.ProcessEnv,
-  args: string[],
-): Promise<{status: number | null; stdout: string; stderr: string}> {
-  const child = spawn(process.execPath, [CLI, ...args], {env, stdio: ['ignore', 'pipe', 'pipe']})
-  let stdout = ''
-  let stderr = ''
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
-  const status = await new Promise<number | null>((resolve) => child.once('close', resolve))
-  return {status, stdout, stderr}
-}
 
 describe('watch --once beside a running service (the README batch-job example)', function () {
   this.timeout(60_000)
@@ -47,23 +32,18 @@ describe('watch --once beside a running service (the README batch-job example)',
 
   it('serves no metrics, so the port the service holds does not stop it', async () => {
     const e = env()
-    const res = await run(e, ['watch', e.LINEAGE_RAW_DIR!, e.LINEAGE_OUT_DIR!, '--once', '--json'])
-    expect(res.status, res.stderr).to.equal(0)
+    const res = await cliRun(['watch', e.LINEAGE_RAW_DIR!, e.LINEAGE_OUT_DIR!, '--once', '--json'], e)
+    expect(res.code, res.stderr).to.equal(0)
     expect(JSON.parse(res.stdout)).to.deep.include({files: 1, failed: 0, metricsPort: null})
   })
 
   it('serves them when asked with --metrics-port', async () => {
     const e = env()
-    const res = await run(e, [
-      'watch',
-      e.LINEAGE_RAW_DIR!,
-      e.LINEAGE_OUT_DIR!,
-      '--once',
-      '--json',
-      '--metrics-port',
-      '0',
-    ])
-    expect(res.status, res.stderr).to.equal(0)
+    const res = await cliRun(
+      ['watch', e.LINEAGE_RAW_DIR!, e.LINEAGE_OUT_DIR!, '--once', '--json', '--metrics-port', '0'],
+      e,
+    )
+    expect(res.code, res.stderr).to.equal(0)
     const port = (JSON.parse(res.stdout) as {metricsPort: unknown}).metricsPort
     expect(port)
       .to.be.a('number')
@@ -73,15 +53,15 @@ describe('watch --once beside a running service (the README batch-job example)',
   it('a ledger write that fails exits non-zero, naming the ledger and the reason on one line', async () => {
     const e = env()
     const args = ['watch', e.LINEAGE_RAW_DIR!, e.LINEAGE_OUT_DIR!, '--once', '--json']
-    expect((await run(e, args)).status).to.equal(0) // the ledger exists now
+    expect((await cliRun(args, e)).code).to.equal(0) // the ledger exists now
     writeSql(e.LINEAGE_RAW_DIR!, 'b.sql', 'INSERT INTO mart.b SELECT y FROM stg.c;\n')
     // Another process holds the ledger's write lock past SQLite's busy timeout (5 s): the write is refused.
     const ledger = join(e.LINEAGE_STATE_DIR!, 'ledger.sqlite')
     const holder = openDatabase(ledger)
     holder.exec('BEGIN EXCLUSIVE')
     try {
-      const res = await run(e, args)
-      expect(res.status, res.stderr).to.equal(1)
+      const res = await cliRun(args, e)
+      expect(res.code, res.stderr).to.equal(1)
       expect(JSON.parse(res.stdout)).to.deep.include({batchErrors: 1})
       const line = res.stderr.split('\n').find((l) => l.includes('batch(es) not recorded'))
       expect(line, res.stderr).to.include(`cannot write the ingest ledger ${ledger}`).and.include('database is locked')
@@ -91,8 +71,8 @@ describe('watch --once beside a running service (the README batch-job example)',
       holder.close()
     }
     // Nothing lost: the next run records what the refused one could not.
-    const again = await run(e, args)
-    expect(again.status, again.stderr).to.equal(0)
+    const again = await cliRun(args, e)
+    expect(again.code, again.stderr).to.equal(0)
     const summary = JSON.parse(again.stdout) as {batchErrors: number; failed: number; files: number}
     expect(summary).to.deep.include({batchErrors: 0, failed: 0})
     expect(summary.files).to.be.at.least(1)
