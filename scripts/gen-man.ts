@@ -31,14 +31,14 @@ const COMMAND_ENV: [string, string][] = [
   ['LINEAGE_SERVICE', 'the registered service to act on, as --service'],
   ['LINEAGE_SERVICE_NAME', 'the name a running watch registers under, as watch --name'],
   ['LINEAGE_ACTOR', 'who is named in the audit log (default: $SUDO_USER, $USER)'],
-  ['XDG_RUNTIME_DIR, XDG_STATE_HOME', 'where the registry is without LINEAGE_HOME'],
+  ['RUNTIME_DIRECTORY, XDG_RUNTIME_DIR, XDG_STATE_HOME', 'where the registry is without LINEAGE_HOME'],
 ]
 
 /** The files every page lists (defaults; each is a setting). */
 const FILES: [string, string][] = [
   [
     '$LINEAGE_HOME/run/*.json',
-    'the service registry: one file per running watch (pid, state folder, config, metrics address); without LINEAGE_HOME in $XDG_RUNTIME_DIR/lineage, else $XDG_STATE_HOME/lineage/run, else /run/lineage for root, else ~/.local/state/lineage/run. A file whose process is gone is ignored and removed',
+    'the service registry: one file per running watch (pid, state folder, config, metrics address); without LINEAGE_HOME in the $RUNTIME_DIRECTORY systemd gives (the shipped unit: /run/lineage), else $XDG_RUNTIME_DIR/lineage, else $XDG_STATE_HOME/lineage/run, else /run/lineage for root, else ~/.local/state/lineage/run; without LINEAGE_HOME readers also look in /run/lineage. A file whose process is gone is ignored and removed',
   ],
   ['data/state/overrides.json', 'operator overrides and the active rollback (LINEAGE_STATE_DIR)'],
   ['data/state/audit.jsonl', 'the audit log: who changed which flag, when, why, and the values before'],

@@ -4,7 +4,7 @@ import {basename, resolve} from 'node:path'
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../base-command.js'
-import {ExitCode, register, startService, unregister, type RunSummary} from '../core/index.js'
+import {ExitCode, register, startService, unregister, type RunSummary, type ServiceHandle} from '../core/index.js'
 
 export type WatchResult = Omit<RunSummary, 'stats'> & {
   reconciled: number
@@ -98,26 +98,7 @@ flight; a second signal exits at once. SIGHUP reopens the log file (LINEAGE_LOG_
       stream: process.stderr,
     })
     // Register (not a one-off --once run) so on-call commands find this service from any folder.
-    const s = service.settings
-    if (!flags.once) {
-      register({
-        name: flags.name ?? basename(process.cwd()),
-        pid: process.pid,
-        host: hostname(),
-        startedAt: new Date().toISOString(),
-        stateDir: s.stateDir,
-        configFile: flags.config === undefined ? null : resolve(flags.config),
-        cacheFile: s.cacheFile,
-        failedFile: s.failedFile,
-        logFile: s.logFile,
-        rawDir: s.rawDir,
-        outDir: s.outDir,
-        metricsUrl: service.metricsPort === undefined ? null : `http://127.0.0.1:${service.metricsPort}/metrics`,
-      })
-      this.defer(() => {
-        unregister(s.stateDir, process.pid)
-      })
-    }
+    if (!flags.once) this.register(service)
     let signals = 0
     const onSignal = (signal: NodeJS.Signals): void => {
       signals++
@@ -170,6 +151,39 @@ flight; a second signal exits at once. SIGHUP reopens the log file (LINEAGE_LOG_
       cacheHits: stats.cacheHits,
       transactions: stats.transactions,
       metricsPort: service.metricsPort ?? null,
+    }
+  }
+
+  /**
+   * Register so on-call commands find this service from any folder. A registry that cannot be written (a
+   * read-only home under systemd hardening) must not stop the service: say so, and how to reach it instead.
+   */
+  private register(service: ServiceHandle): void {
+    const {flags} = this
+    const s = service.settings
+    try {
+      register({
+        name: flags.name ?? basename(process.cwd()),
+        pid: process.pid,
+        host: hostname(),
+        startedAt: new Date().toISOString(),
+        stateDir: s.stateDir,
+        configFile: flags.config === undefined ? null : resolve(flags.config),
+        cacheFile: s.cacheFile,
+        failedFile: s.failedFile,
+        logFile: s.logFile,
+        rawDir: s.rawDir,
+        outDir: s.outDir,
+        metricsUrl: service.metricsPort === undefined ? null : `http://127.0.0.1:${service.metricsPort}/metrics`,
+      })
+      this.defer(() => {
+        unregister(s.stateDir, process.pid)
+      })
+    } catch (error) {
+      this.note(
+        `warning: not registered (${error instanceof Error ? error.message : String(error)}); ` +
+          `on-call commands reach this service with --state-dir ${s.stateDir}, or set LINEAGE_HOME for both`,
+      )
     }
   }
 }

@@ -4,9 +4,9 @@ import {join} from 'node:path'
 import {expect} from 'chai'
 
 import {openDatabase} from '../../src/core/util/sqlite.js'
-import {cliRun} from '../faults/support/cli.js'
+import {cli, cliRun} from '../faults/support/cli.js'
 
-import {serviceEnv, writeSql} from '../helpers/service.js'
+import {serviceEnv, waitFor, writeSql} from '../helpers/service.js'
 import {useTmpDir} from '../helpers/tmp.js'
 
 describe('watch --once beside a running service (the README batch-job example)', function () {
@@ -76,5 +76,20 @@ describe('watch --once beside a running service (the README batch-job example)',
     const summary = JSON.parse(again.stdout) as {batchErrors: number; failed: number; files: number}
     expect(summary).to.deep.include({batchErrors: 0, failed: 0})
     expect(summary.files).to.be.at.least(1)
+  })
+
+  it('a registry that cannot be written (a read-only home) does not stop the service: it says how to reach it', async () => {
+    // LINEAGE_HOME not a folder: every write there fails. A free metrics port: this one is a running service.
+    const e: NodeJS.ProcessEnv = {...env(), LINEAGE_HOME: '/dev/null/lineage', METRICS_PORT: '0'}
+    const c = cli(['watch', e.LINEAGE_RAW_DIR!, e.LINEAGE_OUT_DIR!], e)
+    try {
+      await waitFor('the warning', () => c.stderr().includes('not registered') || c.exit() !== undefined, 30_000)
+      expect(c.exit(), c.stderr()).to.equal(undefined)
+      expect(c.stderr()).to.include(`--state-dir ${e.LINEAGE_STATE_DIR!}`)
+      c.kill('SIGTERM')
+      expect((await c.exited).code, c.stderr()).to.equal(0)
+    } finally {
+      c.kill('SIGKILL')
+    }
   })
 })

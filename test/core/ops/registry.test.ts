@@ -32,6 +32,9 @@ describe('service registry', () => {
   it('lives under LINEAGE_HOME, else the XDG folders, whatever the working directory', () => {
     expect(registryDir({LINEAGE_HOME: '/srv/lh'})).to.equal('/srv/lh/run')
     expect(registryDir({XDG_RUNTIME_DIR: '/run/user/7'})).to.equal('/run/user/7/lineage')
+    // Under the shipped systemd unit (RuntimeDirectory=lineage), before any login session's folder.
+    expect(registryDir({RUNTIME_DIRECTORY: '/run/lineage', XDG_RUNTIME_DIR: '/run/user/7'})).to.equal('/run/lineage')
+    expect(registryDir({LINEAGE_HOME: '/srv/lh', RUNTIME_DIRECTORY: '/run/lineage'})).to.equal('/srv/lh/run')
     expect(registryDir({XDG_STATE_HOME: '/home/a/.state'})).to.equal('/home/a/.state/lineage/run')
   })
 
