@@ -17,6 +17,8 @@ export class FileOutcomes {
   private readonly outputsDue = new Set<string>()
   /** The output failures of the batch being prepared, logged together by `endBatch`. */
   private batchOutputFailures: {relPath: string; error: OutputError}[] = []
+  /** The last output write that failed, for `problem`. */
+  private lastOutputError: OutputError | undefined
 
   constructor(
     private readonly stats: IngestStats,
@@ -92,6 +94,16 @@ export class FileOutcomes {
     return this.outputsDue.has(relPath)
   }
 
+  /** What is wrong with the output folder now (outputs not written), for /healthz; undefined when nothing is. */
+  get problem(): string | undefined {
+    if (this.outputsDue.size === 0) return undefined
+    const e = this.lastOutputError
+    return (
+      `output folder ${this.config().outDir}: ${this.outputsDue.size} output file(s) not written` +
+      (e ? ` (${e.code}: ${e.message})` : '')
+    )
+  }
+
   /** The files whose output is due, to be queued again. */
   dueOutputs(): string[] {
     return [...this.outputsDue]
@@ -121,6 +133,7 @@ export class FileOutcomes {
       return
     }
     this.outputsDue.add(relPath)
+    this.lastOutputError = error
     this.batchOutputFailures.push({relPath, error})
     this.stats.failed++
     this.observer.fileFailed?.({relPath, code: error.code, parsed: true})
