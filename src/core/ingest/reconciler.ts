@@ -10,12 +10,11 @@
  * skip dotfiles, other extensions, anything that is not a regular file, and symlinks that lead outside the
  * folder, exactly as the watcher does. Throws only when the watched folder itself cannot be read.
  */
-import {existsSync, realpathSync, rmSync, statSync} from 'node:fs'
+import {realpathSync, rmSync, statSync} from 'node:fs'
 
 import {errorMessage} from '../errors.js'
 import type {Logger} from '../logger.js'
 import {listFiles} from '../util/fs.js'
-import {outputFileFor} from './file-task.js'
 import type {FileOp} from './batcher.js'
 import type {LedgerRow} from './ledger.js'
 import {isWatchedPath, resolvesInside} from './watcher.js'
@@ -43,6 +42,9 @@ export interface ReconcileInput {
 
 /** Compare the folder, the ledger and the outputs; `queue` what to ingest, then what to retract. Returns how many. */
 export function reconcile(input: ReconcileInput, queue: (op: FileOp, relPath: string) => void): number {
+  // Two directory walks and one stat per watched file: the outputs are known from their folder's listing, not
+  // from a stat of each one (that second stat per file made the reconcile cost 3x a bare walk).
+  const outputs = scanOutputs(input.outDir, input.logger)
   const onDisk = scanFolder(input.rawDir, input.extensions, input.logger)
   const events: {op: FileOp; relPath: string}[] = []
   for (const [rel, st] of onDisk) {
@@ -52,14 +54,14 @@ export function reconcile(input: ReconcileInput, queue: (op: FileOp, relPath: st
       row?.size !== st.size ||
       row.mtimeMs !== st.mtimeMs ||
       (row.graph !== 'written' && input.neo4j !== undefined) ||
-      !existsSync(outputFileFor(input.outDir, rel))
+      !outputs.has(rel)
     if (stale) events.push({op: 'upsert', relPath: rel})
   }
   for (const rel of input.ledger.keys()) {
     if (!onDisk.has(rel)) events.push({op: 'remove', relPath: rel})
   }
   // Written (output, maybe graph) by a run killed before its ledger rows landed, and deleted since.
-  for (const rel of scanOutputs(input.outDir, input.logger)) {
+  for (const rel of outputs) {
     if (!onDisk.has(rel) && !input.ledger.has(rel)) events.push({op: 'remove', relPath: rel})
   }
   const held = holdMassRetraction(input, events)
