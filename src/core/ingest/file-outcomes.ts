@@ -132,8 +132,10 @@ export class FileOutcomes {
       this.outputsDue.delete(relPath)
       return
     }
-    this.outputsDue.add(relPath)
     this.lastOutputError = error
+    // Tried again every few seconds while the disk is full: counted and logged once, until it is written.
+    if (this.outputsDue.has(relPath)) return
+    this.outputsDue.add(relPath)
     this.batchOutputFailures.push({relPath, error})
     this.stats.failed++
     this.observer.fileFailed?.({relPath, code: error.code, parsed: true})
