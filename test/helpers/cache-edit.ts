@@ -1,7 +1,7 @@
 import {openDatabase} from '../../src/core/util/sqlite.js'
 
 /**
- * Change `from` to `to` inside every stored payload of the parse cache at `file` that holds it, the way a
+ * Change every `from` to `to` inside each stored payload of the parse cache at `file` that holds it, the way a
  * bad disk block or a hand edit would: same length, still valid JSON, the checksum left as it was. Goes
  * through a connection of its own (the cache may be open elsewhere). Returns how many entries it changed.
  */
@@ -14,7 +14,7 @@ export function editCachedPayloads(file: string, from: string, to: string): numb
     let changed = 0
     for (const row of rows) {
       if (!row.lineage.includes(from)) continue
-      const edited = row.lineage.replace(from, to)
+      const edited = row.lineage.replaceAll(from, to)
       if (Buffer.byteLength(edited) !== Buffer.byteLength(row.lineage)) throw new Error('the edit changed the size')
       update.run(edited, row.id)
       changed++
