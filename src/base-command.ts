@@ -40,6 +40,7 @@ interface ErrorBody {
   exit: number
   message: string
   hint?: string
+  details?: Record<string, unknown>
 }
 
 export abstract class BaseCommand<T extends typeof Command> extends Command {
@@ -153,7 +154,13 @@ export function oneLine(body: ErrorBody): string {
 /** Map any thrown value onto the uniform error body: LineageError keeps its code; parse errors are usage (64). */
 export function toErrorBody(err: unknown, withStack = false): ErrorBody {
   if (isLineageError(err)) {
-    return {code: err.code, exit: err.exit, message: err.message, ...(err.hint ? {hint: err.hint} : {})}
+    return {
+      code: err.code,
+      exit: err.exit,
+      message: err.message,
+      ...(err.hint ? {hint: err.hint} : {}),
+      ...(err.details ? {details: err.details} : {}),
+    }
   }
   if (err instanceof Errors.CLIError && 'parse' in err) {
     return {code: 'E_USAGE', exit: ExitCode.USAGE, message: err.message}

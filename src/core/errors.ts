@@ -73,10 +73,18 @@ export class LineageError extends Error {
   readonly code: ErrorCode
   readonly exit: ExitCodeValue
   readonly hint: string | undefined
+  /** Facts a script may want beside the message (a count, a path); `--json` prints them as `details`. */
+  readonly details: Record<string, unknown> | undefined
 
   /** `hint` replaces the catalogue's default hint for the code; pass null for none at all. */
-  constructor(code: ErrorCode, message: string, hint?: string | null, options?: {cause?: unknown}) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    hint?: string | null,
+    options?: {cause?: unknown; details?: Record<string, unknown>},
+  ) {
     super(message, options)
+    this.details = options?.details
     const entry: CatalogueEntry = ERRORS[code]
     this.name = 'LineageError'
     this.code = code

@@ -18,6 +18,11 @@ export function describeCacheStats(stats: CacheStats, check: CacheCheck | null):
   ]
   if (stats.quarantined.length > 0) lines.push(`Moved aside      ${stats.quarantined.join(', ')}`)
   if (check) lines.push(`Integrity        ${check.ok ? 'ok' : `damaged (${check.problems.length} problem(s))`}`)
+  if (check && check.badEntries !== null) {
+    lines.push(
+      `Checksums        ${check.badEntries === 0 ? 'ok' : `${count(check.badEntries)} bad entr${check.badEntries === 1 ? 'y' : 'ies'}`}`,
+    )
+  }
   return lines
 }
 

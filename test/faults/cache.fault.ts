@@ -5,6 +5,7 @@ import {basename, dirname} from 'node:path'
 import {expect} from 'chai'
 
 import {openDatabase} from '../../src/core/util/sqlite.js'
+import {editCachedPayloads} from '../helpers/cache-edit.js'
 import type {ServiceHandle} from '../../src/core/ingest/service.js'
 import {ledgerCounts} from '../helpers/ledger.js'
 import {useNeo4j} from '../helpers/neo4j.js'
@@ -60,6 +61,42 @@ describe('fault: the parse cache damaged or cleared under a running service', fu
     service = undefined
     const check = await cacheCheck(env)
     expect(check.code, check.stdout).to.equal(0)
+    await expectSameAsCleanIngestion(neo, {rawDir: raw, outDir: env.LINEAGE_OUT_DIR!})
+  })
+
+  it('a same-length change inside cached lineage: found by --check, never reaches the graph or output', async () => {
+    const env = serviceEnv(tmp.dir, {NEO4J_URI: neo.uri, BATCH_SIZE_THRESHOLD: '10'})
+    const raw = env.LINEAGE_RAW_DIR!
+    const cache = env.LINEAGE_CACHE_FILE!
+    writeCorpus(raw, 30)
+    service = await runService(env)
+    await waitFor('30 files in', () => ledgerCounts(env.LINEAGE_STATE_DIR!).written === 30, 60_000)
+    const s = service
+
+    // One letter of a table name changed in three cached payloads: same length, valid JSON, pages intact.
+    const edited = [3, 7, 11]
+    for (const i of edited)
+      expect(editCachedPayloads(cache, `stg.t${i}`, `stg.q${i}`), `entry of file ${i}`).to.equal(1)
+    const check = await cacheCheck(env)
+    expect(check.code, check.stdout).to.equal(1)
+    const body = JSON.parse(check.stdout) as {error: {code: string; details?: {badEntries: number}}}
+    expect(body.error).to.deep.include({code: 'E_CACHE_CORRUPT', details: {badEntries: 3}})
+
+    // The same content at new paths: looked up by content hash, so the edited entries are read. (Saving a known
+    // path again with the same content would not read the cache: the ledger already has its hash.)
+    for (const i of edited) writeFile(raw, `copies/c${i}.sql`, sqlFor(i))
+    writeFile(raw, 'copies/c0.sql', sqlFor(0)) // an untouched entry: a plain hit
+    await waitCaughtUp(env)
+    expect(s.stats.failed, 'files failed').to.equal(0)
+    const metrics = await (await fetch(`http://127.0.0.1:${String(s.metricsPort)}/metrics`)).text()
+    expect(metrics).to.match(/^parse_cache_corrupt_entries_total 3$/m)
+    await s.stop()
+    service = undefined
+
+    // The bad rows were replaced by the re-parse.
+    const after = await cacheCheck(env)
+    expect(after.code, after.stdout).to.equal(0)
+    expect(JSON.parse(after.stdout)).to.deep.include({check: {ok: true, problems: [], badEntries: 0}})
     await expectSameAsCleanIngestion(neo, {rawDir: raw, outDir: env.LINEAGE_OUT_DIR!})
   })
 

@@ -18,8 +18,10 @@ export default class CacheStats extends BaseCommand<typeof CacheStats> {
 without changing it, also while "lineage watch" runs: entries, size on disk (database and WAL), hits, misses \
 and hit rate since the cache was created or last cleared, the oldest and newest entry, and the parser versions \
 present. A missing cache is reported as "no cache yet" (exit 0). A corrupt cache exits 1 with the code \
-E_CACHE_CORRUPT; "lineage cache clear" fixes it. --check also runs SQLite's full integrity check, which reads \
-the whole file.`
+E_CACHE_CORRUPT; "lineage cache clear" fixes it. --check also runs SQLite's full integrity check and checks \
+every entry against the checksum written with it, which reads the whole file; entries that fail it (their \
+lineage was changed after it was written) make it exit 1 with E_CACHE_CORRUPT, their count in the JSON error's \
+details.badEntries. A running watch drops such an entry when it reads it and parses the file again.`
 
   static override examples = [
     '<%= config.bin %> <%= command.id %>',
@@ -28,7 +30,9 @@ the whole file.`
   ]
 
   static override flags = {
-    check: Flags.boolean({description: 'also run the integrity check; exit 1 if the file is damaged'}),
+    check: Flags.boolean({
+      description: 'also run the integrity check and verify every entry checksum; exit 1 if either fails',
+    }),
     ...targetFlags,
   }
 

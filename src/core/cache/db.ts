@@ -34,7 +34,14 @@ export type {Db}
 
 /** "LNPC" in the SQLite header: marks the file as ours, so a mistyped path never alters someone else's database. */
 export const APPLICATION_ID = 0x4c4e5043
-export const SCHEMA_VERSION = 1
+/**
+ * 2: every entry carries a checksum of its payload. A version-1 file is migrated by dropping its entries:
+ * they have no checksum, and computing one now would bless whatever the payload holds today, including a
+ * change made since it was written. Its files are parsed once more instead.
+ */
+export const SCHEMA_VERSION = 2
+/** Versions a cache migrates from (by dropping their entries); `cache stats` still reads them. */
+export const LEGACY_VERSIONS: readonly number[] = [1]
 /** Long enough for a `cache clear` or another worker's batch of puts to finish, short enough not to stall ingestion. */
 export const BUSY_TIMEOUT_MS = 5000
 
@@ -45,7 +52,8 @@ CREATE TABLE IF NOT EXISTS entries (
   parser_version TEXT NOT NULL,
   dialect TEXT NOT NULL,
   created_at INTEGER NOT NULL,
-  lineage TEXT NOT NULL
+  lineage TEXT NOT NULL,
+  checksum BLOB NOT NULL
 );
 CREATE UNIQUE INDEX IF NOT EXISTS entries_key ON entries (key);
 CREATE INDEX IF NOT EXISTS entries_stats ON entries (parser_version, dialect, created_at);
@@ -91,13 +99,28 @@ export function hasSqliteHeader(file: string): boolean {
   }
 }
 
-export type Row = [key: Buffer, parserVersion: string, dialect: string, createdAt: number, lineage: string]
+export type Row = [
+  key: Buffer,
+  parserVersion: string,
+  dialect: string,
+  createdAt: number,
+  lineage: string,
+  checksum: Buffer,
+]
+
+/** An entry as read back: the payload's exact stored bytes and the checksum written with it. */
+export interface StoredEntry {
+  bytes: Buffer
+  checksum: Buffer
+}
 
 export interface Connection {
   db: Db
   identity: FileIdentity | undefined
-  select: Statement<[Buffer], string>
+  select: Statement<[Buffer], StoredEntry>
   upsert: Statement<Row>
+  /** Delete the entry under a key only while it still holds these bytes (another writer may have fixed it). */
+  dropEntry: Statement<[Buffer, Buffer]>
   putRows: Transaction<(rows: Row[]) => void>
   addCounters: Transaction<(hits: number, misses: number) => void>
 }
@@ -105,15 +128,20 @@ export interface Connection {
 /** The statements one ParseCache runs, prepared once per connection. */
 export function prepareConnection(db: Db, file: string): Connection {
   const upsert = db.prepare<Row>(
-    `INSERT INTO entries (key, parser_version, dialect, created_at, lineage) VALUES (?, ?, ?, ?, ?)
-     ON CONFLICT (key) DO UPDATE SET lineage = excluded.lineage, created_at = excluded.created_at`,
+    `INSERT INTO entries (key, parser_version, dialect, created_at, lineage, checksum) VALUES (?, ?, ?, ?, ?, ?)
+     ON CONFLICT (key) DO UPDATE SET lineage = excluded.lineage, checksum = excluded.checksum,
+       created_at = excluded.created_at`,
   )
   const increment = db.prepare<[number, string]>('UPDATE counters SET value = value + ? WHERE name = ?')
   return {
     db,
     identity: fileIdentity(file),
-    select: db.prepare<[Buffer], string>('SELECT lineage FROM entries WHERE key = ?').pluck(),
+    // The blob cast hands over the stored bytes as they are, so the checksum is over exactly what was written.
+    select: db.prepare<[Buffer], StoredEntry>(
+      'SELECT CAST(lineage AS BLOB) AS bytes, checksum FROM entries WHERE key = ?',
+    ),
     upsert,
+    dropEntry: db.prepare<[Buffer, Buffer]>('DELETE FROM entries WHERE key = ? AND CAST(lineage AS BLOB) = ?'),
     putRows: db.transaction((rows: Row[]) => {
       for (const row of rows) upsert.run(...row)
     }),
@@ -142,10 +170,10 @@ export function openCacheDb(file: string, options: OpenOptions): Db {
     // Reads page 1 first, so a damaged header surfaces here as SQLITE_NOTADB, before anything is written.
     const state = schemaState(db)
     if (!options.create) return db
-    if (state !== 'ours' && state !== 'empty') throw notOurs(file, state)
+    if (state !== 'ours' && state !== 'empty' && !isLegacy(state)) throw notOurs(file, state)
     db.pragma('journal_mode = WAL')
     db.pragma('synchronous = NORMAL')
-    if (state === 'empty') createSchema(db, file, options.now ?? Date.now())
+    if (state !== 'ours') createSchema(db, file, options.now ?? Date.now())
     return db
   } catch (error) {
     closeQuietly(db)
@@ -153,12 +181,21 @@ export function openCacheDb(file: string, options: OpenOptions): Db {
   }
 }
 
-/** Several workers may open a new file at once: the check and the creation are one write transaction. */
+/** A schema of an earlier lineage, which this one migrates (see SCHEMA_VERSION). */
+export function isLegacy(state: SchemaState): boolean {
+  return state.startsWith('version ') && LEGACY_VERSIONS.includes(Number(state.slice(8)))
+}
+
+/**
+ * Several workers may open a new (or legacy) file at once: the check and the creation are one write
+ * transaction. A legacy file keeps its counters and loses its entries (see SCHEMA_VERSION for why).
+ */
 function createSchema(db: Db, file: string, now: number): void {
   db.transaction(() => {
     const state = schemaState(db)
     if (state === 'ours') return
-    if (state !== 'empty') throw notOurs(file, state)
+    if (isLegacy(state)) db.exec('DROP TABLE IF EXISTS entries')
+    else if (state !== 'empty') throw notOurs(file, state)
     db.exec(SCHEMA)
     db.prepare(`INSERT OR IGNORE INTO counters (name, value) VALUES ('hits', 0), ('misses', 0), ('since', ?)`).run(now)
     db.pragma(`application_id = ${APPLICATION_ID}`)
@@ -166,7 +203,7 @@ function createSchema(db: Db, file: string, now: number): void {
   }).immediate()
 }
 
-type SchemaState = 'ours' | 'empty' | 'foreign' | `version ${number}`
+export type SchemaState = 'ours' | 'empty' | 'foreign' | `version ${number}`
 
 /**
  * One statement, so one snapshot: read as separate statements, another process's schema creation could

@@ -7,6 +7,9 @@
  * a damaged file (SQLITE_CORRUPT, SQLITE_NOTADB, or a header overwritten under an open handle) is moved
  * aside as `<file>.corrupt-<UTC timestamp>` and a fresh cache started; a file removed or replaced by another
  * process (`cache clear`) is noticed by its inode, checked at most about once a second, and reopened.
+ * Every entry read is checked against the checksum written with it: one that fails (its payload was changed
+ * after it was written) is a miss, is deleted, is logged with the file's path and is signalled, so the file
+ * is parsed again and the re-parse stores a good entry.
  *
  * Throws: only `ParseCache.open`, a LineageError E_CACHE when no usable cache can be opened (folder not
  * writable, a file that is not a parse cache). After that, get, put, putMany, flush, stats and close never
@@ -16,7 +19,15 @@ import {errorMessage, isLineageError, LineageError} from '../errors.js'
 import type {FileLineage} from '../types.js'
 import {type Logger, silentLogger} from '../logger.js'
 import {cacheStats, readCacheStats, type CacheStats} from './admin.js'
-import {type CachedLineage, type CacheEntry, type CacheKey, cacheKeyBytes, parseStored} from './entry.js'
+import {
+  type CachedLineage,
+  type CacheEntry,
+  type CacheKey,
+  cacheKeyBytes,
+  checksumMatches,
+  parseStored,
+  payloadChecksum,
+} from './entry.js'
 
 export type {CachedLineage, CacheEntry, CacheKey} from './entry.js'
 import {
@@ -34,11 +45,14 @@ import {
   prepareConnection,
   type Row,
   sameIdentity,
+  type StoredEntry,
 } from './db.js'
 
 export interface CacheEvents {
   /** The file was damaged; `movedTo` is where it went, or null when it had to be removed instead. */
   onCorrupt?(info: {file: string; movedTo: string | null; reason: string}): void
+  /** An entry failed its checksum and was dropped; `path` is the file it was looked up for, when given. */
+  onBadEntry?(info: {file: string; path: string | undefined; contentHash: string}): void
 }
 
 export interface ParseCacheOptions {
@@ -79,11 +93,14 @@ export class ParseCache {
     return cache
   }
 
-  /** The lineage stored under `key`, without its path; counts a hit or a miss. */
-  get(key: CacheKey): CachedLineage | undefined {
+  /**
+   * The lineage stored under `key`, without its path; counts a hit or a miss. `path`, the file it is looked
+   * up for, only names it in the log when its entry fails the checksum.
+   */
+  get(key: CacheKey, path?: string): CachedLineage | undefined {
     if (this.closed) return undefined
     this.maintain()
-    const found = this.lookup(key)
+    const found = this.lookup(key, path)
     if (found) this.hits++
     else this.misses++
     this.scheduleFlush()
@@ -106,7 +123,9 @@ export class ParseCache {
       const rows = entries.map(({key, lineage}): Row => {
         // JSON.stringify leaves out a key whose value is undefined.
         const json = JSON.stringify({...lineage, path: undefined})
-        return [cacheKeyBytes(key), key.parserVersion, key.dialect, now, json]
+        const keyBytes = cacheKeyBytes(key)
+        // SQLite stores TEXT bound from a string as its UTF-8 bytes: the bytes checksummed here.
+        return [keyBytes, key.parserVersion, key.dialect, now, json, payloadChecksum(keyBytes, Buffer.from(json))]
       })
       if (rows.length === 1 && rows[0]) conn.upsert.run(...rows[0])
       else conn.putRows(rows)
@@ -146,20 +165,53 @@ export class ParseCache {
     this.conn = undefined
   }
 
-  private lookup(key: CacheKey): CachedLineage | undefined {
+  private lookup(key: CacheKey, path: string | undefined): CachedLineage | undefined {
     const conn = this.conn
     if (!conn) return undefined
-    let text: string | undefined
+    const keyBytes = cacheKeyBytes(key)
+    let stored: StoredEntry | undefined
     try {
-      text = conn.select.get(cacheKeyBytes(key))
+      stored = conn.select.get(keyBytes)
     } catch (error) {
       this.fail('get', error)
       return undefined
     }
-    if (text === undefined) return undefined
-    const lineage = parseStored(text)
+    if (stored === undefined) return undefined
+    if (!checksumMatches(keyBytes, stored.bytes, stored.checksum)) {
+      this.dropBadEntry(conn, keyBytes, stored.bytes, key, path)
+      return undefined
+    }
+    const lineage = parseStored(stored.bytes.toString('utf8'))
     if (!lineage) this.reportOnce('get:bad-entry', `parse cache ${this.file} holds an entry that is not lineage JSON`)
     return lineage
+  }
+
+  /**
+   * An entry whose payload no longer matches its checksum: deleted (the re-parse that follows the miss would
+   * overwrite it, but a re-parse that is not cached, a timeout, would leave it), logged and signalled. Each
+   * bad entry is logged once, since it is gone after this.
+   */
+  private dropBadEntry(
+    conn: Connection,
+    keyBytes: Buffer,
+    bytes: Buffer,
+    key: CacheKey,
+    path: string | undefined,
+  ): void {
+    try {
+      conn.dropEntry.run(keyBytes, bytes)
+    } catch (error) {
+      this.fail('drop', error)
+    }
+    const what = path ?? `content ${key.contentHash}`
+    this.logger.warn(
+      `parse cache ${this.file}: the entry for ${what} fails its checksum (its stored lineage was changed); dropped it, the file is parsed again`,
+    )
+    try {
+      this.events.onBadEntry?.({file: this.file, path, contentHash: key.contentHash})
+    } catch (error) {
+      this.reportOnce('onBadEntry', `parse cache onBadEntry handler failed: ${errorMessage(error)}`)
+    }
   }
 
   /** Open or reopen; a damaged file is moved aside once and a fresh one opened. */

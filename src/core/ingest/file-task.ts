@@ -138,7 +138,7 @@ export function runFileTask(task: FileTask, ctx: TaskContext): FileTaskResult {
   const variant =
     task.defaultDatabase || task.defaultSchema ? `${task.defaultDatabase ?? ''}.${task.defaultSchema ?? ''}` : ''
   const key = {contentHash, parserVersion: PARSER_VERSION, dialect: task.dialect, variant}
-  const cached = ctx.cache?.get(key)
+  const cached = ctx.cache?.get(key, task.relPath)
   let lineage: FileLineage
   if (cached) {
     lineage = {...cached, path: task.relPath}

@@ -64,6 +64,7 @@ export interface Instruments {
   cacheHits: Counter
   cacheMisses: Counter
   cacheCorruptions: Counter
+  cacheBadEntries: Counter
   neo4jDuration: Histogram
   neo4jFailures: Counter
   neo4jTransactions: Counter
@@ -123,6 +124,12 @@ export function createInstruments(
     cacheHits: counter('parse_cache_hits_total', 'Parse cache hits', d),
     cacheMisses: counter('parse_cache_misses_total', 'Parse cache misses', d),
     cacheCorruptions: counter('parse_cache_corruptions_total', 'Corrupt parse cache files moved aside', d),
+    // Apart from the files above: one entry changed inside a sound file, dropped while the file stays in use.
+    cacheBadEntries: counter(
+      'parse_cache_corrupt_entries_total',
+      'Parse cache entries that failed their checksum, dropped and parsed again',
+      d,
+    ),
     neo4jDuration: histogram('neo4j_write_duration_seconds', 'Time of one graph write call', d),
     neo4jFailures: counter('neo4j_write_failures_total', 'Graph writes that failed after retries', d),
     neo4jTransactions: counter('neo4j_transactions_total', 'Neo4j write transactions', d),

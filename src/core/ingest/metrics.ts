@@ -140,6 +140,10 @@ export class Metrics {
     if (this.enabled) this.i.cacheCorruptions.inc()
   }
 
+  cacheBadEntry(): void {
+    if (this.enabled) this.i.cacheBadEntries.inc()
+  }
+
   graphWrite(seconds: number, transactions: number, failures: number): void {
     if (!this.enabled) return
     this.i.neo4jDuration.observe(seconds)

@@ -25,6 +25,7 @@ export interface WorkerRequest {
 export type WorkerMessage =
   | {type: 'result'; id: number; json: string}
   | {type: 'cache-corrupt'; reason: string; movedTo: string | null}
+  | {type: 'cache-bad-entry'}
   | {type: 'log'; level: 'warn' | 'debug'; message: string}
   | {type: 'ready'}
 
@@ -57,6 +58,9 @@ function openCache(): ParseCache | undefined {
       events: {
         onCorrupt: (info) => {
           post({type: 'cache-corrupt', reason: info.reason, movedTo: info.movedTo})
+        },
+        onBadEntry: () => {
+          post({type: 'cache-bad-entry'})
         },
       },
     })

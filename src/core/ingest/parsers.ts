@@ -77,6 +77,8 @@ export interface ParseEvents {
   workers(n: number): void
   workerRestart(): void
   cacheCorrupt(): void
+  /** A cache entry failed its checksum: dropped, and its file parsed again. */
+  cacheBadEntry(): void
 }
 
 /**
@@ -121,6 +123,9 @@ export class ParseResources {
       onCacheCorrupt: () => {
         this.events.cacheCorrupt()
       },
+      onCacheBadEntry: () => {
+        this.events.cacheBadEntry()
+      },
     })
     this.events.workers(this.workers.running)
     return this.workers
@@ -145,6 +150,9 @@ export class ParseResources {
           events: {
             onCorrupt: () => {
               this.events.cacheCorrupt()
+            },
+            onBadEntry: () => {
+              this.events.cacheBadEntry()
             },
           },
         })

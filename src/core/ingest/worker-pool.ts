@@ -24,6 +24,8 @@ export interface PoolOptions {
   logger: Logger
   onRestart?: (reason: string) => void
   onCacheCorrupt?: (reason: string) => void
+  /** A worker's cache entry failed its checksum (the worker logs it with the path). */
+  onCacheBadEntry?: () => void
 }
 
 interface Job {
@@ -148,6 +150,10 @@ export class WorkerPool implements Parser {
     }
     if (message.type === 'cache-corrupt') {
       this.options.onCacheCorrupt?.(message.reason)
+      return
+    }
+    if (message.type === 'cache-bad-entry') {
+      this.options.onCacheBadEntry?.()
       return
     }
     const job = slot.job

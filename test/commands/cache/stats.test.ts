@@ -7,6 +7,7 @@ import {expect} from 'chai'
 
 import {type CacheStatsResult, type FileLineage} from '../../../src/core/index.js'
 import {ParseCache} from '../../../src/core/cache/parse-cache.js'
+import {editCachedPayloads} from '../../helpers/cache-edit.js'
 import {withEnv, useTmpDir} from '../../helpers/tmp.js'
 
 const lineage: FileLineage = {
@@ -21,7 +22,7 @@ const lineage: FileLineage = {
 }
 
 interface ErrorOutput {
-  error: {code: string; exit: number; message: string; hint?: string}
+  error: {code: string; exit: number; message: string; hint?: string; details?: {badEntries: number | null}}
 }
 
 describe('cache stats', () => {
@@ -93,7 +94,7 @@ describe('cache stats', () => {
     seed()
     const {stdout, error} = await run('cache stats --check --json')
     expect(error).to.equal(undefined)
-    expect(JSON.parse(stdout)).to.deep.include({check: {ok: true, problems: []}})
+    expect(JSON.parse(stdout)).to.deep.include({check: {ok: true, problems: [], badEntries: 0}})
   })
 
   it('--check exits 1 with E_CACHE_CORRUPT and the clear hint on a damaged cache', async () => {
@@ -105,6 +106,24 @@ describe('cache stats', () => {
     expect(body.error.code).to.equal('E_CACHE_CORRUPT')
     expect(body.error.message).to.include(file)
     expect(body.error.hint).to.include('lineage cache clear')
+  })
+
+  it('--check finds a same-length change inside an entry: exit 1, E_CACHE_CORRUPT, the count in the JSON', async () => {
+    seed()
+    expect(editCachedPayloads(file, 'mart.a', 'mart.b')).to.equal(3)
+    // The file itself is sound: without --check nothing is read that could show the change.
+    expect((await run('cache stats')).error).to.equal(undefined)
+
+    const json = await run('cache stats --check --json')
+    expect(json.error?.oclif?.exit).to.equal(1)
+    const body = JSON.parse(json.stdout) as ErrorOutput
+    expect(body.error.code).to.equal('E_CACHE_CORRUPT')
+    expect(body.error.details).to.deep.equal({badEntries: 3})
+    expect(body.error.message).to.include('3 entries fail their checksum')
+
+    const human = await run('cache stats --check')
+    expect(human.error?.oclif?.exit).to.equal(1)
+    expect(human.stdout).to.match(/^Checksums +3 bad entries$/m)
   })
 
   it('reports a file of random bytes as corrupt (exit 1), not as a crash', async () => {

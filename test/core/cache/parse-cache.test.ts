@@ -376,7 +376,7 @@ describe('cache administration', () => {
   it('reports a missing file as missing and does not create it', () => {
     const stats = cacheStats(file)
     expect(stats).to.include({status: 'missing', entries: 0, sizeBytes: 0})
-    expect(checkCache(file)).to.deep.equal({ok: true, problems: []})
+    expect(checkCache(file)).to.deep.equal({ok: true, problems: [], badEntries: 0})
     expect(clearCache(file)).to.include({action: 'missing', entries: 0})
     expect(existsSync(file)).to.equal(false)
   })
@@ -391,7 +391,7 @@ describe('cache administration', () => {
 
   it('finds damaged pages with the integrity check', () => {
     seed(file, 300)
-    expect(checkCache(file)).to.deep.equal({ok: true, problems: []})
+    expect(checkCache(file)).to.deep.equal({ok: true, problems: [], badEntries: 0})
     damagePages(file)
     const check = checkCache(file)
     expect(check.ok).to.equal(false)
