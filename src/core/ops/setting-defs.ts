@@ -163,6 +163,13 @@ export const SETTING_DEFS = {
     max: 3600,
     description: 'per-file parse time limit',
   }),
+  LINEAGE_INCOMPLETE_RETRY_SECONDS: number('number', {
+    default: 30,
+    min: 0,
+    max: 86_400,
+    description:
+      'a file whose parse ran out of time is parsed again with a longer limit once watch is idle this long; 0: at the next start only',
+  }),
   LINEAGE_WORKER_MAX_MB: number('int', {
     default: 512,
     min: 32,
