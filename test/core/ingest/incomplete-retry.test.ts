@@ -8,9 +8,10 @@ import {
   nextIncomplete,
   parseLimitMs,
   retriesExhausted,
+  startIncompleteRetry,
 } from '../../../src/core/ingest/incomplete-retry.js'
 import {Ledger, type LedgerRow} from '../../../src/core/ingest/ledger.js'
-import {silentLogger} from '../../../src/core/logger.js'
+import {type Logger, silentLogger} from '../../../src/core/logger.js'
 import {openDatabase} from '../../../src/core/util/sqlite.js'
 import {useTmpDir} from '../../helpers/tmp.js'
 
@@ -65,6 +66,45 @@ describe('incomplete parses: budgets and counts', () => {
     const killed = {contentHash: 'failed:E_PARSE_TIMEOUT', size: 0, mtimeMs: 0, incomplete: true}
     expect(nextIncomplete(row({incomplete: 1}), killed)).to.equal(2)
     expect(nextIncomplete(row({...killed, incomplete: 2}), {...now, incomplete: true})).to.equal(3)
+  })
+})
+
+describe('incomplete parses: the idle retry', function () {
+  this.timeout(20_000)
+
+  it('queues the files still worth a retry once idle, and logs and counts the ones given up, once', async () => {
+    const rows = [row({path: 'a.sql', incomplete: 1}), row({path: 'b.sql', incomplete: 11})]
+    const queued: string[] = []
+    const reports: [number, number][] = []
+    const warnings: string[] = []
+    const logger: Logger = {...silentLogger, warn: (m) => warnings.push(m)}
+    let busy = true
+    const stop = startIncompleteRetry({
+      baseMs: () => 100, // b.sql's last parse had the one-minute limit: given up
+      intervalMs: () => 1,
+      busy: () => busy,
+      stopping: () => false,
+      incomplete: () => rows,
+      queue: (rel) => queued.push(rel),
+      logger,
+      report: (pending, exhausted) => reports.push([pending, exhausted]),
+    })
+    try {
+      await new Promise((r) => setTimeout(r, 2500))
+      expect(queued, 'nothing while busy').to.deep.equal([])
+      busy = false
+      for (let i = 0; i < 60 && reports.length < 2; i++) await new Promise((r) => setTimeout(r, 100))
+      expect(queued.slice(0, 2)).to.deep.equal(['a.sql', 'a.sql'])
+      expect(queued).not.to.include('b.sql')
+      expect(reports.slice(0, 2)).to.deep.equal([
+        [1, 1],
+        [1, 1],
+      ])
+      expect(warnings).to.have.length(1)
+      expect(warnings[0]).to.match(/^b\.sql: still incomplete after 11 parse\(s\), the last with 60 s/)
+    } finally {
+      stop()
+    }
   })
 })
 
