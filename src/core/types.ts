@@ -75,4 +75,9 @@ export interface FileLineage {
   parserVersion: string
   /** Non-fatal notes about the whole file (template tags removed, no statements found). */
   warnings?: string[]
+  /**
+   * The parse budget ran out (E_PARSE_TIMEOUT): what is missing depends on how busy the machine was, not on
+   * the SQL, so the lineage is not final: the service parses the file again with a longer budget.
+   */
+  incomplete?: true
 }

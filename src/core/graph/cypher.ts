@@ -71,7 +71,8 @@ export const READS = {
 /** The SqlFile and Statement upserts: the same in both modes (a batch's rows, or the one row of the baseline). */
 const FILE_AND_STATEMENT_QUERIES = {
   files: `UNWIND $rows AS r MERGE (f:SqlFile {path: r.path})
-    SET f.contentHash = r.contentHash, f.dialect = r.dialect, f.ingestedAt = r.ingestedAt`,
+    SET f.contentHash = r.contentHash, f.dialect = r.dialect, f.ingestedAt = r.ingestedAt,
+      f.incomplete = r.incomplete`,
   statements: `UNWIND $rows AS r MERGE (s:Statement {id: r.id})
     SET s.index = toInteger(r.index), s.kind = r.kind, s.line = toInteger(r.line), s.status = r.status,
       s.columnKeys = r.columnKeys, s.unresolvedColumns = r.unresolvedColumns`,

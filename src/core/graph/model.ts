@@ -4,7 +4,7 @@
  * the parser nor the SQL file; ingest/failed-entry.ts parses them back). No I/O; throws nothing except on a
  * programming error.
  *
- *   (:SqlFile {path, contentHash, dialect, ingestedAt})-[:CONTAINS]->(:Statement {id, index, kind, line, ...})
+ *   (:SqlFile {path, contentHash, dialect, ingestedAt, incomplete?})-[:CONTAINS]->(:Statement {id, index, kind, line, ...})
  *   (:Statement)-[:READS]->(:Table {name, key})       (:Statement)-[:WRITES]->(:Table)
  *   (:Table)-[:HAS_COLUMN]->(:Column {id, name, key})
  *   (target:Table)-[:DERIVES_FROM {statementId}]->(source:Table)     one per source x target of a statement
@@ -40,6 +40,8 @@ export interface SqlFileRow {
   contentHash: string
   dialect: string
   ingestedAt: string
+  /** The parse ran out of time (FileLineage.incomplete): not final, parsed again; absent when complete. */
+  incomplete?: true
 }
 export interface StatementRow {
   id: string
@@ -187,7 +189,13 @@ export function fileRows(op: GraphUpsert): FileRows {
     if (!statements.has(id)) statements.set(id, addStatement(set, id, st))
   }
   return {
-    file: {path: op.path, contentHash: op.contentHash, dialect: op.dialect, ingestedAt: op.ingestedAt},
+    file: {
+      path: op.path,
+      contentHash: op.contentHash,
+      dialect: op.dialect,
+      ingestedAt: op.ingestedAt,
+      ...(op.lineage.incomplete ? {incomplete: true as const} : {}),
+    },
     statements: [...statements.values()].sort((a, b) => a.index - b.index),
     tables: sortedValues(set.tables),
     columns: sortedValues(set.columns),

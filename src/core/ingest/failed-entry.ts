@@ -16,7 +16,13 @@ const texts = v.array(text)
 
 /** The rows of one upsert, as GraphWriter writes them (graph/model.ts FileRows). */
 export const FileRowsSchema = v.object({
-  file: v.object({path: text, contentHash: text, dialect: text, ingestedAt: text}),
+  file: v.object({
+    path: text,
+    contentHash: text,
+    dialect: text,
+    ingestedAt: text,
+    incomplete: v.exactOptional(v.literal(true)),
+  }),
   statements: v.array(
     v.object({
       id: text,

@@ -58,7 +58,9 @@ export class FileOutcomes {
       const errors = lineage.statements.filter((s) => s.error)
       this.logOnce(relPath, `partial:${result.contentHash}`, () => {
         const first = errors[0]?.error
-        this.logger.warn(`${relPath}: ${errors.length} statement(s) failed, the others ingested`, {
+        // Out of time is not final: the file is parsed again with a longer budget (incomplete-retry.ts).
+        const again = lineage.incomplete ? '; incomplete, parsed again with a longer budget when idle' : ''
+        this.logger.warn(`${relPath}: ${errors.length} statement(s) failed, the others ingested${again}`, {
           path: relPath,
           line: first?.line,
           reason: first?.message,

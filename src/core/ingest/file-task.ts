@@ -6,8 +6,8 @@
  * result (`outputError`), not thrown: the file's lineage still goes to the graph, and the ingestor writes the
  * output again once the disk has room.
  */
-import {readFileSync, rmSync, statSync} from 'node:fs'
-import {join} from 'node:path'
+import {readdirSync, readFileSync, rmSync, statSync} from 'node:fs'
+import {basename, dirname, join} from 'node:path'
 
 import {errorMessage} from '../errors.js'
 import {sha256, writeFileAtomic} from '../util/fs.js'
@@ -25,6 +25,8 @@ export interface FileTask {
   maxBytes: number
   /** Soft per-file time budget handed to the extractor (the pool also enforces a hard limit). */
   deadlineMs: number
+  /** The pool's hard limit for this file (ms); omitted: the pool's own (LINEAGE_PARSE_TIMEOUT_SECONDS). */
+  timeoutMs?: number | undefined
   /** Content hash the ledger holds for this path: if the file still has it, nothing needs doing. */
   knownHash?: string | undefined
   /** Where to write the lineage JSON; omitted: no output file. */
@@ -138,7 +140,9 @@ export function runFileTask(task: FileTask, ctx: TaskContext): FileTaskResult {
   const variant =
     task.defaultDatabase || task.defaultSchema ? `${task.defaultDatabase ?? ''}.${task.defaultSchema ?? ''}` : ''
   const key = {contentHash, parserVersion: PARSER_VERSION, dialect: task.dialect, variant}
-  const cached = ctx.cache?.get(key, task.relPath)
+  // An incomplete lineage is never stored; should one be found (an older release stored it), it is a miss.
+  const found = ctx.cache?.get(key, task.relPath)
+  const cached = found?.incomplete ? undefined : found
   let lineage: FileLineage
   if (cached) {
     lineage = {...cached, path: task.relPath}
@@ -152,10 +156,7 @@ export function runFileTask(task: FileTask, ctx: TaskContext): FileTaskResult {
       deadlineMs: task.deadlineMs,
     })
     // A soft-deadline timeout depends on the machine's load, not on the content: never cache it.
-    const timedOut =
-      lineage.errors.some((e) => e.code === 'E_PARSE_TIMEOUT') ||
-      lineage.statements.some((s) => s.error?.code === 'E_PARSE_TIMEOUT')
-    if (!timedOut) ctx.cache?.put(key, lineage)
+    if (!lineage.incomplete) ctx.cache?.put(key, lineage)
   }
   const parseMs = performance.now() - started
   const outputError = task.outFile ? writeOutputRecord(task.outFile, {contentHash, size, lineage}) : undefined
@@ -223,4 +224,23 @@ export function writeOutputRecord(
 
 export function removeOutput(outDir: string, relPath: string): void {
   rmSync(outputFileFor(outDir, relPath), {force: true})
+}
+
+/**
+ * Remove the temp files of `outFile` (write-file-atomic's `<file>.<number>`) that a worker ended by the pool
+ * in the middle of its write left behind. Only once that worker has exited: the same path is never parsed by
+ * two workers at once, so no other writer's temp file can be there.
+ */
+export function removeOutputTemps(outFile: string): void {
+  const dir = dirname(outFile)
+  const prefix = `${basename(outFile)}.`
+  let names: string[]
+  try {
+    names = readdirSync(dir)
+  } catch {
+    return // no folder, no temp files
+  }
+  for (const name of names) {
+    if (name.startsWith(prefix) && /^\d+$/.test(name.slice(prefix.length))) rmSync(join(dir, name), {force: true})
+  }
 }

@@ -23,6 +23,7 @@ import type {FailureSink} from './dead-letter.js'
 import {removeOutput} from './file-task.js'
 import {FileOutcomes} from './file-outcomes.js'
 import type {LedgerRow, LedgerStore} from './ledger.js'
+import {nextIncomplete, parseLimitMs} from './incomplete-retry.js'
 import type {IngestObserver} from './observer.js'
 import {type Parser, parseAll} from './parsers.js'
 
@@ -168,9 +169,12 @@ export class Ingestor {
       knownHash: (path) =>
         !stale.includes(path) &&
         !this.outcomes.outputDue(path) &&
+        !ledgerRows.get(path)?.incomplete &&
         (ledgerRows.get(path)?.graph === 'written' || this.deps.graph === undefined)
           ? ledgerRows.get(path)?.contentHash
           : undefined,
+      // A file whose last parse ran out of time gets a longer budget (incomplete-retry.ts).
+      limitMs: (path) => parseLimitMs(this.config.parseTimeoutMs, ledgerRows.get(path)?.incomplete ?? 0),
       observer: this.deps.observer,
     })
     const ops: GraphOp[] = []
@@ -198,7 +202,10 @@ export class Ingestor {
       this.outcomes.parsed(result)
       const {relPath, contentHash, size, mtimeMs, lineage} = result
       ops.push({op: 'upsert', path: relPath, contentHash, dialect: this.config.dialect, ingestedAt: at, lineage})
-      done.push({event, row: {path: relPath, size, mtimeMs, contentHash, graph: 'written', updatedAt: at}})
+      const row: LedgerRow = {path: relPath, size, mtimeMs, contentHash, graph: 'written', updatedAt: at}
+      const incomplete = nextIncomplete(ledgerRows.get(relPath), {...row, incomplete: lineage.incomplete === true})
+      if (incomplete > 0) row.incomplete = incomplete
+      done.push({event, row})
     }
     this.outcomes.endBatch()
     for (const event of events) {

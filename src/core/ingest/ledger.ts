@@ -25,6 +25,11 @@ export interface LedgerRow {
   contentHash: string
   graph: GraphStatus
   updatedAt: string
+  /**
+   * Parses of this content in a row that ran out of time (lineage `incomplete`); 0 or absent: complete. Such a
+   * file is parsed again, with a longer budget (incomplete-retry.ts).
+   */
+  incomplete?: number
 }
 
 interface RawRow {
@@ -34,6 +39,7 @@ interface RawRow {
   content_hash: string
   graph: string
   updated_at: string
+  incomplete: number
 }
 
 /** The ledger as the ingestor uses it. */
@@ -66,9 +72,19 @@ export class Ledger implements LedgerStore {
     db.pragma('synchronous = NORMAL')
     db.exec(`CREATE TABLE IF NOT EXISTS files (
       path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ms REAL NOT NULL,
-      content_hash TEXT NOT NULL, graph TEXT NOT NULL, updated_at TEXT NOT NULL)`)
+      content_hash TEXT NOT NULL, graph TEXT NOT NULL, updated_at TEXT NOT NULL,
+      incomplete INTEGER NOT NULL DEFAULT 0)`)
+    // A ledger from before the column: added in place (its rows are complete; an older release ignores it).
+    const columns = db.prepare('SELECT name FROM pragma_table_info(?)').pluck().all('files')
+    if (!columns.includes('incomplete')) db.exec('ALTER TABLE files ADD COLUMN incomplete INTEGER NOT NULL DEFAULT 0')
     db.prepare('SELECT count(*) FROM files').get()
     return db
+  }
+
+  /** The files whose lineage is incomplete (their parse ran out of time). */
+  incomplete(): LedgerRow[] {
+    const rows = this.db.prepare('SELECT * FROM files WHERE incomplete > 0 ORDER BY path').all() as RawRow[]
+    return rows.map(fromRaw)
   }
 
   all(): Map<string, LedgerRow> {
@@ -84,15 +100,17 @@ export class Ledger implements LedgerStore {
   /** Record several files in one transaction; a null row removes the path. */
   apply(changes: {path: string; row: LedgerRow | null}[]): void {
     const put = this.db.prepare(
-      `INSERT INTO files (path, size, mtime_ms, content_hash, graph, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+      `INSERT INTO files (path, size, mtime_ms, content_hash, graph, updated_at, incomplete)
+       VALUES (?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT(path) DO UPDATE SET size = excluded.size, mtime_ms = excluded.mtime_ms,
-         content_hash = excluded.content_hash, graph = excluded.graph, updated_at = excluded.updated_at`,
+         content_hash = excluded.content_hash, graph = excluded.graph, updated_at = excluded.updated_at,
+         incomplete = excluded.incomplete`,
     )
     const del = this.db.prepare('DELETE FROM files WHERE path = ?')
     try {
       this.db.transaction(() => {
         for (const {path, row} of changes) {
-          if (row) put.run(path, row.size, row.mtimeMs, row.contentHash, row.graph, row.updatedAt)
+          if (row) put.run(path, row.size, row.mtimeMs, row.contentHash, row.graph, row.updatedAt, row.incomplete ?? 0)
           else del.run(path)
         }
       })()
@@ -116,5 +134,14 @@ export class Ledger implements LedgerStore {
 
 function fromRaw(r: RawRow): LedgerRow {
   const graph: GraphStatus = r.graph === 'written' || r.graph === 'failed' ? r.graph : 'off'
-  return {path: r.path, size: r.size, mtimeMs: r.mtime_ms, contentHash: r.content_hash, graph, updatedAt: r.updated_at}
+  const row: LedgerRow = {
+    path: r.path,
+    size: r.size,
+    mtimeMs: r.mtime_ms,
+    contentHash: r.content_hash,
+    graph,
+    updatedAt: r.updated_at,
+  }
+  if (r.incomplete > 0) row.incomplete = r.incomplete
+  return row
 }

@@ -55,6 +55,7 @@ export interface Instruments {
   flags: Gauge<'feature'>
   revision: Gauge
   backlog: Gauge
+  incomplete: Gauge<'retry'>
   // detail: FEATURE_METRICS only
   parsed: Counter
   failedByReason: Counter<'reason'>
@@ -106,6 +107,12 @@ export function createInstruments(
       help: 'Entries in the failed-ingestion file waiting for retry-failed',
       registers: s,
     }),
+    incomplete: new prom.Gauge({
+      name: 'files_incomplete',
+      help: 'Files whose parse ran out of time: retry pending (parsed again when idle), or exhausted (left as is)',
+      labelNames: ['retry'],
+      registers: s,
+    }),
     parsed: counter('files_parsed_total', 'Files parsed or found in the parse cache', d),
     failedByReason: new prom.Counter({
       name: 'files_failed_by_reason_total',
@@ -138,6 +145,7 @@ export function createInstruments(
   }
   for (const reason of FAILURE_REASONS) i.failedByReason.inc({reason}, 0)
   for (const status of DEGRADED_STATUSES) i.degraded.inc({status}, 0)
+  for (const retry of ['pending', 'exhausted']) i.incomplete.set({retry}, 0)
   new prom.Gauge({name: 'lineage_up', help: 'The ingestion service is running', registers: s}).set(1)
   return i
 }

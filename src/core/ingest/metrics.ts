@@ -155,6 +155,12 @@ export class Metrics {
     this.i.backlog.set(n)
   }
 
+  /** Files whose lineage is incomplete: retried when idle (`pending`), or left as they are (`exhausted`). */
+  incomplete(pending: number, exhausted: number): void {
+    this.i.incomplete.set({retry: 'pending'}, pending)
+    this.i.incomplete.set({retry: 'exhausted'}, exhausted)
+  }
+
   workerRestart(): void {
     if (this.enabled) this.i.workerRestarts.inc()
   }

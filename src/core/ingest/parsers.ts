@@ -36,6 +36,8 @@ export interface ParseBatch {
   parser: Parser
   /** The content hash the ledger holds for a path, when it may count as "unchanged" (else undefined). */
   knownHash: (relPath: string) => string | undefined
+  /** The file's parse time limit (ms), longer for a file whose last parse ran out; omitted: the setting's. */
+  limitMs?: (relPath: string) => number
   observer: IngestObserver | undefined
 }
 
@@ -50,7 +52,8 @@ export async function parseAll(upserts: readonly FileEvent[], batch: ParseBatch)
     defaultSchema: config.defaultSchema,
     maxBytes: config.maxFileBytes,
     // The soft deadline lets a long multi-statement file keep what it parsed before the hard limit hits.
-    deadlineMs: Math.round(config.parseTimeoutMs * 0.8),
+    deadlineMs: Math.round((batch.limitMs?.(e.relPath) ?? config.parseTimeoutMs) * 0.8),
+    timeoutMs: batch.limitMs?.(e.relPath),
     // Unknown while the path's previous write is in flight: the content may equal the old row yet differ
     // from what that write puts in the graph, so it must be written again (a cache hit, not a parse).
     knownHash: batch.knownHash(e.relPath),

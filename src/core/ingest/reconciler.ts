@@ -5,7 +5,8 @@
  *
  * A file is stale when its size or mtime differs from its ledger row, when its graph write is not known to
  * have landed (ingested with the graph off and the graph now on, or `failed`: kept only in the failed-ingestion
- * file, whose line may have torn) or when its output file is missing. Retracted: ledger rows without a file, and
+ * file, whose line may have torn), when its lineage is incomplete (its parse ran out of time: parsed again with
+ * a longer budget, incomplete-retry.ts) or when its output file is missing. Retracted: ledger rows without a file, and
  * outputs without a file or a ledger row (written by a run killed before its ledger rows landed). The scans
  * skip dotfiles, other extensions, anything that is not a regular file, and symlinks that lead outside the
  * folder, exactly as the watcher does. Throws only when the watched folder itself cannot be read.
@@ -53,6 +54,7 @@ export function reconcile(input: ReconcileInput, queue: (op: FileOp, relPath: st
       input.reingest ||
       row?.size !== st.size ||
       row.mtimeMs !== st.mtimeMs ||
+      (row.incomplete ?? 0) > 0 ||
       (row.graph !== 'written' && input.neo4j !== undefined) ||
       !outputs.has(rel)
     if (stale) events.push({op: 'upsert', relPath: rel})

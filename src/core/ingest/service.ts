@@ -30,6 +30,7 @@ import {ParseResources} from './parsers.js'
 import {reconcile} from './reconciler.js'
 import type {RunSummary, ServiceHandle, ServiceOptions} from './service-types.js'
 import {startCatchUp} from './catch-up.js'
+import {startIncompleteRetry} from './incomplete-retry.js'
 import {FolderGuard} from './folder-guard.js'
 import {batching, startupLines} from './startup.js'
 
@@ -79,6 +80,7 @@ class Service implements ServiceHandle {
   /** A failure that stopped the service (the watch limit), reported on /healthz while it stops. */
   private fatal: LineageError | undefined
   private stopCatchUp: (() => void) | undefined
+  private stopIncompleteRetry: (() => void) | undefined
   private folder: FolderGuard | undefined
   private held: string | undefined // why the last reconcile held retractions back (a mass retraction)
 
@@ -185,6 +187,20 @@ class Service implements ServiceHandle {
         },
         logger: this.logger,
       })
+      this.stopIncompleteRetry = startIncompleteRetry({
+        baseMs: () => this.settings.parseTimeoutMs,
+        intervalMs: () => this.settings.incompleteRetryMs,
+        busy: () => this.queueSize() + this.stats.inFlight > 0,
+        stopping: () => this.stopping,
+        incomplete: () => this.ledger.incomplete(),
+        queue: (rel) => {
+          this.batcher.push('upsert', rel)
+        },
+        logger: this.logger,
+        report: (pending, exhausted) => {
+          this.metrics.incomplete(pending, exhausted)
+        },
+      })
     }
     this.done = this.loop()
     return this
@@ -258,6 +274,7 @@ class Service implements ServiceHandle {
   async abort(): Promise<void> {
     this.stopping = true
     this.stopCatchUp?.()
+    this.stopIncompleteRetry?.()
     this.flags.stop()
     await this.watcher?.close()
     await this.parsing.close()

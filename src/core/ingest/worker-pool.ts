@@ -3,14 +3,15 @@
  * itself and has its own parse cache connection, so the main thread stays free for events and graph I/O.
  *
  * Failure contract: the pool is never left broken. A task that runs past the time limit has its worker
- * terminated and replaced, and fails with E_PARSE_TIMEOUT (a pathological file would only time out
- * again). A worker that crashes or runs out of memory is replaced and its task retried once; a second
- * crash fails the task with E_WORKER_CRASHED and the reason. `run` never rejects for a task's sake.
+ * terminated and replaced, and fails with E_PARSE_TIMEOUT, marked incomplete (retried later with a longer
+ * limit, not at once: a pathological file would only time out again). A worker that crashes or runs out of
+ * memory is replaced and its task retried once; a second crash fails the task with E_WORKER_CRASHED and the
+ * reason. `run` never rejects for a task's sake.
  */
 import {Worker} from 'node:worker_threads'
 
 import {errorMessage} from '../errors.js'
-import {failedLineage, type FileTask, type FileTaskResult} from './file-task.js'
+import {failedLineage, type FileTask, type FileTaskResult, removeOutputTemps} from './file-task.js'
 import type {Logger} from '../logger.js'
 import type {Parser} from './parsers.js'
 import type {WorkerInit, WorkerMessage, WorkerRequest} from './parse-worker.js'
@@ -220,7 +221,7 @@ export class WorkerPool implements Parser {
       slot.job = job
       slot.timer = setTimeout(() => {
         this.onTimeout(slot, job)
-      }, this.options.timeoutMs)
+      }, this.limitMs(job))
       const request: WorkerRequest = {id: job.id, task: job.task, useCache: job.useCache}
       slot.worker.postMessage(request)
     }
@@ -231,19 +232,31 @@ export class WorkerPool implements Parser {
     }
   }
 
+  /** The hard limit of a job: its task's own (a retry with a longer budget), else the pool's. */
+  private limitMs(job: Job): number {
+    return job.task.timeoutMs ?? this.options.timeoutMs
+  }
+
   private onTimeout(slot: Slot, job: Job): void {
     if (slot.job !== job) return
     slot.job = undefined
     slot.retiring = true
-    slot.lastError = `timed out after ${this.options.timeoutMs} ms`
-    job.resolve(
-      this.failure(
-        job,
-        'E_PARSE_TIMEOUT',
-        `parsing took longer than the limit of ${this.options.timeoutMs / 1000} s (LINEAGE_PARSE_TIMEOUT_SECONDS)`,
-      ),
+    const limitMs = this.limitMs(job)
+    slot.lastError = `timed out after ${limitMs} ms`
+    const failure = this.failure(
+      job,
+      'E_PARSE_TIMEOUT',
+      `parsing took longer than the limit of ${limitMs / 1000} s (LINEAGE_PARSE_TIMEOUT_SECONDS)`,
     )
-    void slot.worker.terminate()
+    // Out of time, which depends on the machine's load: not final, the file is parsed again (incomplete-retry.ts).
+    if (failure.kind === 'parsed') failure.lineage.incomplete = true
+    // Settled once the worker is gone, so it can neither rename its output over the failure's record nor
+    // leave its temp file (it may have been ended in the middle of writing it).
+    const settle = (): void => {
+      if (job.task.outFile) removeOutputTemps(job.task.outFile)
+      job.resolve(failure)
+    }
+    slot.worker.terminate().then(settle, settle)
   }
 
   private failure(job: Job, code: string, message: string): FileTaskResult {

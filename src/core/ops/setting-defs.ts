@@ -157,11 +157,20 @@ export const SETTING_DEFS = {
     max: 1,
     description: 'a reconcile retracting more than this share of the folder is held (watch --allow-mass-retract)',
   }),
+  // From measurement (docs/performance.md, issue 12): the bench corpus's slowest file parses in 1 s idle and
+  // in 15 s with 4 workers on 2 cores at a load average of 17; one that still runs out is retried, not final.
   LINEAGE_PARSE_TIMEOUT_SECONDS: number('number', {
-    default: 20,
+    default: 60,
     min: 0.1,
     max: 3600,
-    description: 'per-file parse time limit',
+    description: 'per-file parse time limit (80% of it is the soft budget between statements)',
+  }),
+  LINEAGE_INCOMPLETE_RETRY_SECONDS: number('number', {
+    default: 30,
+    min: 0,
+    max: 86_400,
+    description:
+      'a file whose parse ran out of time is parsed again with a longer limit once watch is idle this long; 0: at the next start only',
   }),
   LINEAGE_WORKER_MAX_MB: number('int', {
     default: 512,

@@ -86,6 +86,8 @@ export interface Settings {
   defaultSchema: string | undefined
   maxFileBytes: number
   parseTimeoutMs: number
+  /** Idle this long before retrying incomplete files, at most once per this long (ms); 0: at the next start. */
+  incompleteRetryMs: number
   massRetractShare: number
   workerMaxMb: number
   metrics: {port: number; host: string}
@@ -214,6 +216,7 @@ function toSettings(r: SettingValues, password: string): Omit<Settings, 'extensi
     defaultSchema: r.LINEAGE_DEFAULT_SCHEMA,
     maxFileBytes: Math.round(r.LINEAGE_MAX_FILE_MB * 1024 * 1024),
     parseTimeoutMs: seconds(r.LINEAGE_PARSE_TIMEOUT_SECONDS),
+    incompleteRetryMs: seconds(r.LINEAGE_INCOMPLETE_RETRY_SECONDS),
     massRetractShare: r.LINEAGE_MASS_RETRACT_SHARE,
     workerMaxMb: r.LINEAGE_WORKER_MAX_MB,
     metrics: {port: r.METRICS_PORT, host: r.METRICS_HOST},

@@ -185,6 +185,7 @@ function assemble(
     errors,
     parserVersion: PARSER_VERSION,
   }
+  if (statements.some((s) => s.error?.code === 'E_PARSE_TIMEOUT')) file.incomplete = true
   const warnings = rendered.notes.map((n) => `${src.position(n.start).line}: ${n.message}`)
   if (statements.length === 0) warnings.push('no SQL statements found')
   if (warnings.length > 0) file.warnings = warnings

@@ -88,6 +88,18 @@ describe('sql extraction error paths', () => {
     expect(f.sources).to.deep.equal([])
   })
 
+  it('marks a lineage cut short by the deadline incomplete, and only that one', () => {
+    const sql = Array.from({length: 30}, (_, i) => `INSERT INTO t${i} SELECT * FROM s${i}`).join(';\n')
+    expect(extractLineage(sql, {...opts, deadlineMs: 0}).incomplete).to.equal(true)
+    const within = extractLineage(sql, {...opts, deadlineMs: 3_600_000})
+    expect(within.status).to.equal('ok')
+    expect(within).not.to.have.property('incomplete')
+    // A statement that fails for its SQL is final whatever the budget.
+    const bad = extractLineage('INSERT INTO a SELECT * FROM b;\n  SELEC broken stuff;', opts)
+    expect(bad.status).to.equal('partial')
+    expect(bad).not.to.have.property('incomplete')
+  })
+
   it('keeps what was parsed before the deadline', () => {
     const sql = Array.from(
       {length: 400},
