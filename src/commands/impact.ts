@@ -8,7 +8,7 @@ import {formatImpact} from '../ui/impact.js'
 
 export default class Impact extends BaseCommand<typeof Impact> {
   static override summary = 'Show what a change to SQL files does to the lineage, and what lies downstream'
-  static override description = `The changed files are the FILEs given, or those \`git diff --name-only RANGE\` \
+  static override description = `The changed files are the FILEs given, or those that git diff --name-only RANGE \
 lists in the watched folder (--raw, LINEAGE_RAW_DIR) with an extension the service ingests \
 (LINEAGE_EXTENSIONS). Each is parsed as the service would parse it now (read from the working tree, with \
 LINEAGE_DIALECT and the session defaults), and its table and column edges are compared with those the graph \
@@ -38,7 +38,7 @@ watched folder), 69 when Neo4j is unreachable, 78 for bad configuration, 70 for 
 
   static override flags = {
     git: Flags.string({
-      description: 'take the changed files from `git diff --name-only RANGE` in the watched folder',
+      description: 'take the changed files from git diff --name-only RANGE in the watched folder',
       helpValue: 'RANGE',
     }),
     'fail-on': Flags.option({
