@@ -173,7 +173,11 @@ function firstByKey(edges: readonly LineageEdge[]): Map<string, LineageEdge> {
 /** The fewest hops from any of `starts` (each at depth 1) to every node the edges reach. */
 function depths(starts: readonly string[], edges: readonly LineageEdge[]): Map<string, number> {
   const next = new Map<string, string[]>()
-  for (const e of edges) next.set(e.source, [...(next.get(e.source) ?? []), e.target])
+  for (const e of edges) {
+    const targets = next.get(e.source)
+    if (targets) targets.push(e.target)
+    else next.set(e.source, [e.target])
+  }
   const depth = new Map<string, number>()
   let frontier = [...new Set(starts)]
   for (const s of frontier) depth.set(s, 1)
