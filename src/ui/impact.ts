@@ -1,9 +1,10 @@
 /**
  * How `lineage impact` prints an ImpactResult: text for a terminal, or Markdown for a pull-request comment
- * (a heading, the counts, a table of the removed and added edges, the downstream list). Table, column and
- * file names come from SQL files, so they are untrusted: in Markdown each is a code span (no emphasis, link,
- * HTML or @mention inside one) whose fence is longer than any run of backticks in the name, with `|` escaped
- * in table cells and line breaks flattened; in text, control characters are shown as `?`.
+ * (a heading, the counts, a table of the removed and added edges, the downstream list; at most MARKDOWN_ROWS
+ * of each). Table, column and file names come from SQL files, so they are untrusted: in Markdown each is a
+ * code span (no emphasis, link, HTML or @mention inside one) whose fence is longer than any run of backticks
+ * in the name, with `|` escaped in table cells and line breaks flattened; in text, control characters are
+ * shown as `?`.
  */
 import type {DownstreamNode, ImpactEdge, ImpactResult} from '../core/index.js'
 
@@ -57,19 +58,31 @@ function toMarkdown(result: ImpactResult): string {
     '| change | level | target | source | file |',
     '|---|---|---|---|---|',
   )
-  for (const [change, edges] of [
-    ['removed', result.removed],
-    ['added', result.added],
-  ] as const) {
-    for (const e of edges) {
-      const cells = [change, e.level, cell(e.target), cell(e.source), cell(place(e))]
-      out.push(`| ${cells.join(' | ')} |`)
-    }
+  const rows = [
+    ...result.removed.map((e) => ({change: 'removed', e})),
+    ...result.added.map((e) => ({change: 'added', e})),
+  ]
+  for (const {change, e} of rows.slice(0, MARKDOWN_ROWS)) {
+    out.push(`| ${[change, e.level, cell(e.target), cell(e.source), cell(place(e))].join(' | ')} |`)
   }
+  if (rows.length > MARKDOWN_ROWS) out.push('', more(rows.length - MARKDOWN_ROWS, 'edge(s)'))
   out.push('', '### Downstream', '')
   if (result.downstream.length === 0) out.push('Nothing reads the changed tables and columns.')
-  for (const n of result.downstream) out.push(`- ${n.level} ${code(n.name)} (${hops(n)})`)
+  for (const n of result.downstream.slice(0, MARKDOWN_ROWS)) out.push(`- ${n.level} ${code(n.name)} (${hops(n)})`)
+  if (result.downstream.length > MARKDOWN_ROWS) {
+    out.push('', more(result.downstream.length - MARKDOWN_ROWS, 'table(s) and column(s)'))
+  }
   return out.join('\n')
+}
+
+/**
+ * Rows of the edge table, and items of the downstream list, a comment shows: a pull-request comment holds at
+ * most 65,536 characters, and a change feeding half the warehouse would not fit.
+ */
+export const MARKDOWN_ROWS = 100
+
+function more(count: number, what: string): string {
+  return `… and ${count} more ${what}: \`lineage impact --json\` lists them all.`
 }
 
 function place(e: ImpactEdge): string {

@@ -2,7 +2,7 @@ import {expect} from 'chai'
 import {marked, type Tokens} from 'marked'
 
 import type {ImpactResult} from '../../src/core/index.js'
-import {cell, code, formatImpact} from '../../src/ui/impact.js'
+import {cell, code, formatImpact, MARKDOWN_ROWS} from '../../src/ui/impact.js'
 
 /** Names a SQL file can carry (quoted identifiers): pipes, backticks, HTML, mentions, line breaks. */
 const HOSTILE = [
@@ -84,6 +84,18 @@ describe('impact output: Markdown for a pull-request comment', () => {
     )
     const list = marked.lexer(md).find((t) => t.type === 'list') as Tokens.List | undefined
     expect(list?.items.map((i) => i.text)).to.have.length(HOSTILE.length)
+  })
+
+  it('fits a pull-request comment: at most MARKDOWN_ROWS edges and downstream names, and how many more', () => {
+    const names = Array.from({length: 5000}, (_, i) => `warehouse.table_with_a_long_name_${i}.column_${i}`)
+    const md = formatImpact(result(names), 'markdown')
+    expect(md.length).to.be.below(65_536)
+    const table = marked.lexer(md).find((t) => t.type === 'table') as Tokens.Table
+    expect(table.rows).to.have.length(MARKDOWN_ROWS)
+    expect(md).to.include(`… and ${5001 - MARKDOWN_ROWS} more edge(s)`)
+    expect(md).to.include(`… and ${5000 - MARKDOWN_ROWS} more table(s) and column(s)`)
+    // Text is for a terminal or a file: all of it.
+    expect(formatImpact(result(names), 'text').split('\n').length).to.be.above(10_000)
   })
 
   it('says so when nothing changed', () => {
