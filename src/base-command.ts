@@ -66,6 +66,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   protected logger!: Logger
   /** Exit status to end with after the result has been printed (verify's WARNING, retry-failed's leftovers). */
   protected exitStatus: number = ExitCode.OK
+  /** The exit status of an error the catalogue ends with 1, where 1 means something else (impact: 70). */
+  protected failureExit: number = ExitCode.FAILURE
   private readonly cleanups: (() => Promise<void> | void)[] = []
 
   public override async init(): Promise<void> {
@@ -121,6 +123,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     // Parse errors arrive before init() has set the flags.
     const flags = this.flags as BaseFlags<T> | undefined
     const body = toErrorBody(err, flags?.['log-level'] === 'debug')
+    if (body.exit === ExitCode.FAILURE) body.exit = this.failureExit
     if (this.jsonEnabled()) {
       this.logJson({error: body})
       // The body is the output; leave with its status and without oclif printing the error again.

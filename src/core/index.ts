@@ -134,6 +134,19 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
 export type {Direction, Level, LineageEdge, LineageGraph} from './query/graph.js'
 export type {OpenedGraph} from './query/open.js'
 export {closestNames, trace, type TraceDirection, type TraceOptions, type TraceResult} from './query/trace.js'
+export {
+  computeImpact,
+  diffEdges,
+  failsOn,
+  impact,
+  type DownstreamNode,
+  type FailOn,
+  type FileChange,
+  type ImpactEdge,
+  type ImpactFile,
+  type ImpactOptions,
+  type ImpactResult,
+} from './query/impact.js'
 
 /** The graph `trace` and `impact` read: Neo4j when `neo4j` is set, else the output folder. */
 export async function openLineageGraph(options: {

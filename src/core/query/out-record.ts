@@ -47,7 +47,11 @@ export function readRecordGraph(file: string): RecordGraph | undefined {
     return undefined
   }
   if (!parsed.success) return undefined
-  const lineage = parsed.output.lineage
+  return graphOfLineage(parsed.output.lineage)
+}
+
+/** What a file's lineage (an output record's, or a fresh parse's: impact's "after") contributes to the graph. */
+export function graphOfLineage(lineage: v.InferOutput<typeof RecordSchema>['lineage']): RecordGraph {
   const out: RecordGraph = {path: lineage.path, tables: new Set(), columns: new Set(), tableEdges: [], columnEdges: []}
   const seen = new Set<number>()
   for (const st of lineage.statements) {

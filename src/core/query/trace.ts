@@ -48,16 +48,20 @@ export async function trace(graph: LineageGraph, options: TraceOptions): Promise
   return result
 }
 
-/** Every edge within `maxDepth` hops of `start`, one query per hop; cycles end where a node was seen. */
+/**
+ * Every edge within `maxDepth` hops of `start` (one name, or several walked together), one query per hop;
+ * cycles end where a node was seen.
+ */
 export async function walk(
   graph: LineageGraph,
   level: Level,
-  start: string,
+  start: string | readonly string[],
   direction: Direction,
   maxDepth: number,
 ): Promise<LineageEdge[]> {
-  const seen = new Set([start])
-  let frontier = [start]
+  const starts = typeof start === 'string' ? [start] : [...new Set(start)]
+  const seen = new Set(starts)
+  let frontier = starts
   const found: LineageEdge[] = []
   for (let hop = 0; hop < maxDepth && frontier.length > 0; hop++) {
     const edges = await graph.edges(level, frontier, direction)
