@@ -24,9 +24,9 @@ on each output and the sql facet holding the file's SQL (read from the watched f
 while it is still the content that was ingested). runId is derived from the namespace, path, content and ingestion \
 time, so exporting twice gives the same events. Files whose parse failed as a whole give no event. \
 Without --to the events go to stdout, one JSON object per line (NDJSON). --to FILE writes them there atomically. \
---to http(s)://... POSTs them one per request, as OpenLineage's HTTP transport does (Marquez: \
-http://host:5000, the path defaults to /api/v1/lineage), each retried with backoff; credentials in the URL are \
-sent as basic auth and never printed. Exits 1 when some event could not be delivered, with the count.`
+--to http(s)://... POSTs them one per request, as OpenLineage's HTTP transport does (for Marquez give its API \
+address; a URL without a path gets /api/v1/lineage), each retried with backoff; an unreachable endpoint stops the \
+export once one event has used up its retries. Credentials in the URL are sent as basic auth and never printed. Exits 1 when some event could not be delivered, with the count.`
 
   static override examples = [
     {description: 'Print the events (NDJSON)', command: '<%= config.bin %> <%= command.id %> --format openlineage'},
