@@ -152,4 +152,12 @@ describe('lineage export --format openlineage', function () {
     expect(res.stderr).not.to.include('pw-s3cret')
     expect(readFileSync(env.LINEAGE_LOG_FILE!, 'utf8')).not.to.include('pw-s3cret')
   })
+
+  it('refuses a LINEAGE_OPENLINEAGE_URL that is not http(s) as a configuration error, without echoing it', async () => {
+    const env = serviceEnv(tmp.dir, {LINEAGE_OPENLINEAGE_URL: 'ftp://u:pw-s3cret@marquez/'})
+    const res = await cliRun(['watch', '--once'], env)
+    expect(res.code, res.stderr).to.equal(78)
+    expect(res.stderr).to.include('LINEAGE_OPENLINEAGE_URL=*** is not an http:// or https:// URL')
+    expect(res.stderr).not.to.include('pw-s3cret')
+  })
 })

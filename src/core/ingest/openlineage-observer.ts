@@ -3,8 +3,8 @@
  * as one RunEvent (openlineage/event.ts), the same event `lineage export` builds from the same output record.
  *
  * It never blocks or fails ingestion: the observer only builds the event and queues it; one sender posts the
- * queue in order, in the background. A send that fails is retried with backoff (transport.ts: 5 tries over about
- * 15 s), then the event is dropped and counted. While the endpoint is down (a send ran out of retries) each
+ * queue in order, in the background. A send that fails is retried with backoff (transport.ts: 5 tries, 4 to 8 s of
+ * waits between them, 10 s at most per try), then the event is dropped and counted. While the endpoint is down (a send ran out of retries) each
  * event is tried once, so the queue does not grow with the outage; the first success ends it. An outage is
  * logged once when it starts and once when it ends (with the events dropped meanwhile); a refusal (4xx) once per
  * status. The queue holds at most `maxQueue` events, newer ones are dropped past it. On stop the queue gets
