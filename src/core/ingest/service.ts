@@ -55,17 +55,23 @@ export async function startService(options: ServiceOptions): Promise<ServiceHand
   })
   const metrics = await Metrics.create()
   const {url, namespace} = flags.settings.openLineage
-  const openLineage =
-    url === undefined
-      ? undefined
-      : await OpenLineageEmitter.create({
-          url,
-          namespace: lineageNamespace({setting: namespace, rawDir}),
-          rawDir,
-          outDir,
-          logger,
-          registry: metrics.signals,
-        })
+  let openLineage: OpenLineageEmitter | undefined
+  try {
+    openLineage =
+      url === undefined
+        ? undefined
+        : await OpenLineageEmitter.create({
+            url,
+            namespace: lineageNamespace({setting: namespace, rawDir}),
+            rawDir,
+            outDir,
+            logger,
+            registry: metrics.signals,
+          })
+  } catch (error) {
+    await logger.close()
+    throw error
+  }
   if (openLineage) {
     logger.info(
       `OpenLineage: one event per ingested file to ${openLineage.endpoint.display}, namespace ${openLineage.namespace}`,
