@@ -17,6 +17,7 @@ export default tseslint.config(
       'node_modules/',
       'man/',
       '.neo4j-test/',
+      '.venv-ci/',
       'coverage/',
       'bin/',
       'test/fixtures/',

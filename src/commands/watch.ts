@@ -21,7 +21,9 @@ OUT/<path>.lineage.json and, when NEO4J_URI is set, the lineage graph to Neo4j. 
 that changed or appeared while it was down are ingested, files that vanished are retracted. Feature flags \
 (FEATURE_*) and operator overrides ("lineage rollback", "lineage flags") apply while it runs, within about a \
 second. Metrics and /healthz are served on METRICS_PORT (by --once only when --metrics-port is given). SIGTERM or SIGINT stops it cleanly after the batch in \
-flight; a second signal exits at once. SIGHUP reopens the log file (LINEAGE_LOG_FILE) after logrotate moved it.`
+flight; a second signal exits at once. SIGHUP reopens the log file (LINEAGE_LOG_FILE) after logrotate moved it. \
+With LINEAGE_OPENLINEAGE_URL set, each ingested file's OpenLineage event (what "lineage export" prints) is sent \
+there in the background, retried, and dropped and counted while the endpoint is down; removed files send nothing.`
 
   static override examples = [
     {

@@ -9,6 +9,7 @@ import type {Neo4jConnection} from './graph/writer.js'
 import type {ServiceHandle, ServiceOptions} from './ingest/service.js'
 import type {Logger} from './logger.js'
 import type {VerifyOptions, VerifyResult} from './ops/verify.js'
+import type {ExportOptions, ExportResult} from './openlineage/export.js'
 
 // ---- errors, exit codes, logging ---------------------------------------------------------------------------
 export {ERRORS, errorMessage, isLineageError, LineageError, type ErrorCode} from './errors.js'
@@ -156,4 +157,16 @@ export async function openLineageGraph(options: {
 }) {
   const open = await import('./query/open.js')
   return open.openLineageGraph(options)
+}
+
+// ---- OpenLineage: events of the output folder, the namespace they are named in ------------------------------
+export {folderNamespace, lineageNamespace} from './ops/namespace.js'
+export type {ExportDestination, ExportOptions, ExportResult} from './openlineage/export.js'
+export type {RunEvent} from './openlineage/event.js'
+export {displayUrl, isHttpUrl} from './openlineage/transport.js'
+
+/** One OpenLineage RunEvent per lineage record of the output folder, to lines, a file or an HTTP endpoint. */
+export async function exportOpenLineage(options: ExportOptions): Promise<ExportResult> {
+  const openLineage = await import('./openlineage/export.js')
+  return openLineage.exportOpenLineage(options)
 }

@@ -26,6 +26,8 @@ import {Ledger} from './ledger.js'
 import {logObserver} from './log-observer.js'
 import {Metrics} from './metrics.js'
 import {combineObservers} from './observer.js'
+import {lineageNamespace} from '../ops/namespace.js'
+import {OpenLineageEmitter} from './openlineage-observer.js'
 import {ParseResources} from './parsers.js'
 import {reconcile} from './reconciler.js'
 import type {RunSummary, ServiceHandle, ServiceOptions} from './service-types.js'
@@ -53,7 +55,30 @@ export async function startService(options: ServiceOptions): Promise<ServiceHand
     ...(options.stream ? {stream: options.stream} : {}),
   })
   const metrics = await Metrics.create()
-  const service = new Service(options, flags, logger, metrics)
+  const {url, namespace} = flags.settings.openLineage
+  let openLineage: OpenLineageEmitter | undefined
+  try {
+    openLineage =
+      url === undefined
+        ? undefined
+        : await OpenLineageEmitter.create({
+            url,
+            namespace: lineageNamespace({setting: namespace, rawDir}),
+            rawDir,
+            outDir,
+            logger,
+            registry: metrics.signals,
+          })
+  } catch (error) {
+    await logger.close()
+    throw error
+  }
+  if (openLineage) {
+    logger.info(
+      `OpenLineage: one event per ingested file to ${openLineage.endpoint.display}, namespace ${openLineage.namespace}`,
+    )
+  }
+  const service = new Service(options, flags, logger, metrics, openLineage)
   try {
     return await service.start()
   } catch (error) {
@@ -89,6 +114,7 @@ class Service implements ServiceHandle {
     private readonly flags: FlagWatcher,
     private readonly logger: ServiceLogger,
     private readonly metrics: Metrics,
+    private readonly openLineage?: OpenLineageEmitter,
   ) {
     const s = flags.settings
     this.ledger = Ledger.open(join(s.stateDir, 'ledger.sqlite'), logger)
@@ -102,7 +128,7 @@ class Service implements ServiceHandle {
       pool: () => this.parsing.pool(),
       graph: this.graph,
       failures: failedFileSink(s.failedFile, logger),
-      observer: combineObservers(metrics.observer(), logObserver(logger), options.observer),
+      observer: combineObservers(metrics.observer(), logObserver(logger), openLineage?.observer(), options.observer),
     })
     this.heartbeat = new Heartbeat(
       {
@@ -278,6 +304,7 @@ class Service implements ServiceHandle {
     this.flags.stop()
     await this.watcher?.close()
     await this.parsing.close()
+    await this.openLineage?.close()
     await this.graph?.close()
     await this.metrics.close()
     this.ledger.close()

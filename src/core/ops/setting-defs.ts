@@ -178,6 +178,14 @@ export const SETTING_DEFS = {
     max: 65_536,
     description: 'heap limit of each parse worker',
   }),
+  LINEAGE_NAMESPACE: text('string', {
+    description: 'namespace of OpenLineage jobs and datasets; unset: file://<host><watched folder>',
+  }),
+  LINEAGE_OPENLINEAGE_URL: text('string', {
+    secret: true,
+    description: 'OpenLineage endpoint watch sends one event per ingested file to (Marquez: http://host:5000)',
+    pattern: {regex: /^https?:\/\/[^\s]+$/i, message: 'is not an http:// or https:// URL'},
+  }),
   METRICS_PORT: number('int', {default: 8000, min: 0, max: 65_535, description: 'Prometheus metrics port'}),
   METRICS_HOST: text('string', {default: '0.0.0.0', description: 'address the metrics endpoint binds'}),
   NEO4J_URI: text('string', {

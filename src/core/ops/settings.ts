@@ -93,6 +93,8 @@ export interface Settings {
   metrics: {port: number; host: string}
   neo4j: {uri: string; user: string; password: string; database: string | undefined} | undefined
   serviceManager: ServiceManagerSettings
+  /** OpenLineage: the endpoint `watch` sends to (unset: none) and the namespace setting (unset: derived). */
+  openLineage: {url: string | undefined; namespace: string | undefined}
   /** Every value with its source, in SETTINGS order, for `flags status`; secrets are masked. */
   values: ResolvedValue[]
   /** Tolerant mode: the bad values, one sentence each (strict mode throws them instead). */
@@ -129,7 +131,7 @@ export interface SettingsInput {
 export function parseValue(spec: SettingSpec, raw: unknown): {value: SettingValue} | {error: string} {
   const parsed = v.safeParse(spec.schema, raw)
   if (parsed.success) return {value: parsed.output}
-  return {error: `${spec.key}=${String(raw)} ${parsed.issues[0].message}`}
+  return {error: `${spec.key}=${spec.secret ? '***' : String(raw)} ${parsed.issues[0].message}`}
 }
 
 /** The first source that has a value wins; a bad value there is an error (a lower source does not stand in). */
@@ -224,6 +226,7 @@ function toSettings(r: SettingValues, password: string): Omit<Settings, 'extensi
       r.NEO4J_URI === undefined
         ? undefined
         : {uri: r.NEO4J_URI, user: r.NEO4J_USER, password, database: r.NEO4J_DATABASE},
+    openLineage: {url: r.LINEAGE_OPENLINEAGE_URL, namespace: r.LINEAGE_NAMESPACE},
     serviceManager: {
       kind: r.LINEAGE_SERVICE_MANAGER,
       systemdUnit: r.LINEAGE_SYSTEMD_UNIT,
