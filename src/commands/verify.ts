@@ -13,7 +13,8 @@ under systemd); the metrics endpoint serving the expected names; Neo4j reachable
 integrity; the failed-ingestion backlog; and a canary: a small SQL file dropped into the watched folder must reach \
 the output folder and the graph, after which it is removed. The exit status follows the monitoring-plugin convention \
 (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN) and a total timeout bounds the run. Each run writes a node_exporter textfile \
-with the status and, when OK, the time of the last success.
+with the status and, when OK, the time of the last success; a textfile it cannot write is a WARNING (check \
+"textfile").
 
 The first line is a monitoring plugin's: status, reason, and after "|" the performance data Nagios and Icinga \
 graph (each check's time in ms, the canary's seconds, the failed-ingestion backlog, the queue size and the age of \

@@ -2,7 +2,7 @@
 // recording stand-ins (test/fixtures/stand-ins) run against them, and what --restart writes lands where the
 // shipped unit, compose file and manifests read it.
 import {cpSync, existsSync, mkdirSync, readFileSync, readdirSync} from 'node:fs'
-import {join, resolve} from 'node:path'
+import {dirname, join, resolve} from 'node:path'
 
 import {runCommand} from '@oclif/test'
 import {expect} from 'chai'
@@ -164,5 +164,37 @@ describe('deploy artifacts agree with each other', () => {
     expect(rotate).to.match(new RegExp(`^${config.LINEAGE_LOG_FILE!.replaceAll('.', '\\.')} \\{$`, 'm'))
     expect(rotate).to.include('systemctl reload lineage-ingestion.service')
     expect(unit).to.match(/^ExecReload=.*kill -HUP \$MAINPID$/m)
+  })
+
+  it('the verify unit may write where verify writes under ProtectSystem=strict, in the service unit folders', () => {
+    const config = JSON.parse(readFileSync(join(DEPLOY, 'systemd/lineage.json'), 'utf8')) as Record<string, string>
+    const verifyUnit = readFileSync(join(DEPLOY, 'systemd/lineage-verify.service'), 'utf8')
+    const serviceUnit = readFileSync(join(DEPLOY, 'systemd/lineage-ingestion.service'), 'utf8')
+    expect(verifyUnit).to.match(/^ProtectSystem=strict$/m)
+    // Both units read the same config file, so verify's canary lands in the folder the service watches.
+    const configLine = /^Environment=LINEAGE_CONFIG=\S+$/m
+    expect(configLine.exec(verifyUnit)?.[0]).to.equal(configLine.exec(serviceUnit)?.[0])
+    // ReadWritePaths= entries; a leading "-" only means "ignore if missing".
+    const writable = [...verifyUnit.matchAll(/^ReadWritePaths=(.+)$/gm)].flatMap((m) =>
+      m[1]!
+        .trim()
+        .split(/\s+/)
+        .map((p) => p.replace(/^-/, '')),
+    )
+    const canWrite = (path: string): boolean => writable.some((w) => path === w || path.startsWith(`${w}/`))
+    const textfile = /^ExecStart=.* --textfile (\S+)/m.exec(verifyUnit)?.[1]
+    expect(textfile, 'verify --textfile in ExecStart').to.be.a('string')
+    // The canary file (raw), its output removed (output), the cache opened for its check, the textfile.
+    const written = {
+      raw: config.LINEAGE_RAW_DIR!,
+      output: config.LINEAGE_OUT_DIR!,
+      cache: dirname(config.LINEAGE_CACHE_FILE!),
+      textfile: dirname(textfile!),
+    }
+    for (const [what, path] of Object.entries(written)) expect(canWrite(path), `${what}: ${path}`).to.equal(true)
+    // The service's own folders: the ones verify writes into are the service unit's StateDirectory= ones.
+    const stateDirs = (/^StateDirectory=(.+)$/m.exec(serviceUnit)?.[1] ?? '').split(/\s+/).map((d) => `/var/lib/${d}`)
+    for (const path of [written.raw, written.output]) expect(stateDirs).to.include(path)
+    expect(canWrite(stateDirs[0]!), 'verify may not write the whole state directory').to.equal(false)
   })
 })

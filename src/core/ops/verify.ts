@@ -5,7 +5,7 @@
  * still going when it passes is UNKNOWN, so cron never hangs.
  *
  * On OK it writes a node_exporter textfile (`lineage_verify_last_success_timestamp_seconds`); every run
- * records `lineage_verify_status`.
+ * records `lineage_verify_status`. A textfile that cannot be written is a WARNING check of its own (`textfile`).
  */
 import {mkdirSync, readFileSync} from 'node:fs'
 import {dirname} from 'node:path'
@@ -164,15 +164,25 @@ async function finish(
   options: VerifyOptions,
   ctx: Ctx | undefined,
 ): Promise<VerifyResult> {
-  const status = overallStatus(checks)
-  const exitCode = EXIT[status]
+  let status = overallStatus(checks)
+  let exitCode = EXIT[status]
   let textfile: string | null = null
   if (options.textfile) {
+    const t = Date.now()
     try {
       writeTextfile(options.textfile, {status, exitCode})
       textfile = options.textfile
-    } catch {
-      textfile = null
+    } catch (error) {
+      // Not silent: node_exporter would go on serving the last result as if verify still ran. The run becomes
+      // a WARNING naming the file (the status the file would have recorded is in the other checks).
+      checks.push({
+        name: 'textfile',
+        status: 'WARNING',
+        message: `cannot write the node_exporter textfile ${options.textfile}: ${errorMessage(error)}`,
+        ms: Date.now() - t,
+      })
+      status = overallStatus(checks)
+      exitCode = EXIT[status]
     }
   }
   const seconds = (Date.now() - started) / 1000

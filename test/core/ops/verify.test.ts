@@ -49,6 +49,25 @@ describe('verify (without a service)', () => {
     expect(result.perfdata).not.to.match(/queue_size|last_ingest_age|canary=/)
   })
 
+  it('names a textfile it cannot write as a WARNING check instead of dropping it silently', async () => {
+    // The parent is a file: the write fails the way a read-only or root-owned textfile folder does.
+    const blocker = join(tmp.dir, 'not-a-folder')
+    writeFileSync(blocker, '')
+    const textfile = join(blocker, 'lineage.prom')
+    const result = await verify({
+      settings: {env: {LINEAGE_STATE_DIR: join(tmp.dir, 'state'), METRICS_PORT: '1'}},
+      timeoutMs: 5000,
+      canary: false,
+      textfile,
+    })
+    expect(result.textfile).to.equal(null)
+    const check = result.checks.find((c) => c.name === 'textfile')
+    expect(check?.status).to.equal('WARNING')
+    expect(check?.message).to.include(`cannot write the node_exporter textfile ${textfile}`)
+    // No service is running, so the run stays CRITICAL: the worst status wins.
+    expect([result.status, result.exitCode]).to.deep.equal(['CRITICAL', 2])
+  })
+
   it('extends a timeout shorter than the debounce window rather than calling a healthy service dead', async () => {
     const settings = {env: {LINEAGE_STATE_DIR: join(tmp.dir, 'state'), METRICS_PORT: '1', DEBOUNCE_WINDOW_SECONDS: '5'}}
     const result = await verify({settings, timeoutMs: 3000, canary: true, textfile: null})
