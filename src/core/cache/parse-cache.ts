@@ -18,7 +18,7 @@
 import {errorMessage, isLineageError, LineageError} from '../errors.js'
 import type {FileLineage} from '../types.js'
 import {type Logger, silentLogger} from '../logger.js'
-import {cacheStats, readCacheStats, type CacheStats} from './admin.js'
+import {cacheStats, readCacheStats, type CacheStats} from './stats.js'
 import {
   type CachedLineage,
   type CacheEntry,

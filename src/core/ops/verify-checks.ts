@@ -12,7 +12,7 @@ import {writeFileAtomic} from '../util/fs.js'
 import {outputFileFor} from '../ingest/file-task.js'
 import type {FlagState} from './flag-state.js'
 import {silentLogger} from '../logger.js'
-import {checkCache} from '../cache/admin.js'
+import {checkCache} from '../cache/integrity.js'
 import {serviceAlive, type ServiceReport} from './service-state.js'
 import {type Settings} from './settings.js'
 
