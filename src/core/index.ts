@@ -51,7 +51,8 @@ export {
   type SettingValue,
   type Source,
 } from './ops/settings.js'
-export {readAudit, type AuditEntry, type FlagState, type RollbackRecord, type ValueChange} from './ops/flag-state.js'
+export {type FlagState, type RollbackRecord, type ValueChange} from './ops/flag-state.js'
+export {readAudit, type AuditEntry} from './ops/audit-log.js'
 export {
   FEATURE_NOTES,
   parseFeature,
