@@ -2,17 +2,22 @@
  * The only class commands extend. It owns `--json`, the shared flags, the mapping of errors onto exit
  * codes (text and JSON alike), a stderr logger, and the closing of whatever a command opened.
  */
+import {dirname, join, resolve} from 'node:path'
+
 import {Command, Errors, Flags, type Interfaces} from '@oclif/core'
 import {
   createLogger,
   errorMessage,
   ExitCode,
   isLineageError,
+  type LineageGraph,
   LOG_LEVELS,
   type Logger,
+  openLineageGraph,
   type LogLevel,
   resolveSettings,
   resolveTarget,
+  type Settings,
   type Target,
   targetLine,
 } from './core/index.js'
@@ -99,6 +104,21 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     // Tolerant settings: a bad unrelated value is a warning here, never a reason to refuse a rollback.
     for (const problem of resolveSettings(target.input).problems) this.note(`warning: ${problem}`)
     return target
+  }
+
+  /**
+   * The lineage graph `trace` and `impact` read: Neo4j when configured, else the output folder (`out`, else the
+   * settings'), closed when the command ends. Output files that are not lineage records are warned about.
+   */
+  protected async openReadGraph(settings: Settings, out: string | undefined): Promise<LineageGraph> {
+    const outDir = resolve(out ?? settings.outDir)
+    // The output folder's index sits beside the parse cache: a cache too, rebuilt when deleted.
+    const indexFile = join(dirname(resolve(settings.cacheFile)), 'trace-index.sqlite')
+    const {graph, invalid} = await openLineageGraph({neo4j: settings.neo4j, outDir, indexFile})
+    this.defer(() => graph.close())
+    if (invalid.length > 0)
+      this.note(`warning: ${invalid.length} file(s) in ${outDir} are not lineage records, skipped`)
+    return graph
   }
 
   /** Register something to close in `finally()` (driver, database, watcher, pool), last opened first closed. */

@@ -1,9 +1,9 @@
-import {dirname, join, resolve} from 'node:path'
+import {resolve} from 'node:path'
 
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../base-command.js'
-import {ExitCode, failsOn, impact, openLineageGraph, resolveSettings, type ImpactResult} from '../core/index.js'
+import {ExitCode, failsOn, impact, resolveSettings, type ImpactResult} from '../core/index.js'
 import {formatImpact} from '../ui/impact.js'
 
 export default class Impact extends BaseCommand<typeof Impact> {
@@ -63,12 +63,7 @@ watched folder), 69 when Neo4j is unreachable, 78 for bad configuration, 70 for 
     const {argv} = await this.parse(Impact)
     const paths = argv.filter((a): a is string => typeof a === 'string')
     const settings = resolveSettings({configFile: this.flags.config})
-    const outDir = resolve(this.flags.out ?? settings.outDir)
-    const indexFile = join(dirname(resolve(settings.cacheFile)), 'trace-index.sqlite')
-    const {graph, invalid} = await openLineageGraph({neo4j: settings.neo4j, outDir, indexFile})
-    this.defer(() => graph.close())
-    if (invalid.length > 0)
-      this.note(`warning: ${invalid.length} file(s) in ${outDir} are not lineage records, skipped`)
+    const graph = await this.openReadGraph(settings, this.flags.out)
     const result = await impact(graph, {
       rawDir: resolve(this.flags.raw ?? settings.rawDir),
       extensions: settings.extensions,

@@ -1,9 +1,7 @@
-import {dirname, join, resolve} from 'node:path'
-
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../base-command.js'
-import {openLineageGraph, resolveSettings, trace, type TraceDirection, type TraceResult} from '../core/index.js'
+import {resolveSettings, trace, type TraceDirection, type TraceResult} from '../core/index.js'
 import {formatTrace} from '../ui/trace.js'
 
 export default class Trace extends BaseCommand<typeof Trace> {
@@ -44,13 +42,7 @@ A name the graph does not hold exits 64 and names the closest ones it does.`
 
   public async run(): Promise<TraceResult> {
     const settings = resolveSettings({configFile: this.flags.config})
-    const outDir = resolve(this.flags.out ?? settings.outDir)
-    // The output folder's index sits beside the parse cache: a cache too, rebuilt when deleted.
-    const indexFile = join(dirname(resolve(settings.cacheFile)), 'trace-index.sqlite')
-    const {graph, invalid} = await openLineageGraph({neo4j: settings.neo4j, outDir, indexFile})
-    this.defer(() => graph.close())
-    if (invalid.length > 0)
-      this.note(`warning: ${invalid.length} file(s) in ${outDir} are not lineage records, skipped`)
+    const graph = await this.openReadGraph(settings, this.flags.out)
     const direction: TraceDirection = this.flags.both ? 'both' : this.flags.downstream ? 'downstream' : 'upstream'
     const result = await trace(graph, {name: this.args.name, direction, depth: this.flags.depth})
     if (!this.jsonEnabled()) this.log(formatTrace(result, this.flags.format))

@@ -51,7 +51,8 @@ export {
   type SettingValue,
   type Source,
 } from './ops/settings.js'
-export {readAudit, type AuditEntry, type FlagState, type RollbackRecord, type ValueChange} from './ops/flag-state.js'
+export {type FlagState, type RollbackRecord, type ValueChange} from './ops/flag-state.js'
+export {readAudit, type AuditEntry} from './ops/audit-log.js'
 export {
   FEATURE_NOTES,
   parseFeature,
@@ -71,7 +72,7 @@ export {
   type FlagApplyResult,
 } from './ops/flag-apply.js'
 export {parseTunable, setTunable, TUNABLES, unsetTunable} from './ops/tunables.js'
-export {auditCacheClear, corruptCopies, removeCorruptCopies, type CorruptCopy} from './ops/cache-admin.js'
+export {auditCacheClear} from './ops/cache-admin.js'
 export {actorFromEnv} from './ops/flag-state.js'
 export {resolveTarget, targetLine, type Target, type TargetRequest} from './ops/target.js'
 export {listServices, register, registryDir, unregister, type Registration} from './ops/registry.js'
@@ -80,17 +81,10 @@ export type {ApplyStatus} from './ops/service-state.js'
 export type {RestartResult} from './ops/service-manager.js'
 
 // ---- the parse cache ---------------------------------------------------------------------------------------
-export {
-  assertCacheHealthy,
-  cacheStats,
-  checkCache,
-  clearCache,
-  type CacheCheck,
-  type CacheStats,
-  type CacheStatsResult,
-  type CacheStatus,
-  type ClearResult,
-} from './cache/admin.js'
+export {cacheStats, type CacheStats, type CacheStatsResult, type CacheStatus} from './cache/stats.js'
+export {assertCacheHealthy, checkCache, type CacheCheck} from './cache/integrity.js'
+export {clearCache, type ClearResult} from './cache/clear.js'
+export {corruptCopies, removeCorruptCopies, type CorruptCopy} from './cache/corrupt-copies.js'
 
 // ---- the graph and the failed-ingestion file ---------------------------------------------------------------
 export type {Neo4jConnection} from './graph/writer.js'

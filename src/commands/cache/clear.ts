@@ -39,7 +39,7 @@ your name, the time and --reason.`
     const {cacheFile, stateDir} = resolveSettings(this.target(this.flags).input)
     const result = clearCache(cacheFile)
     const removedCopies = removeCorruptCopies(cacheFile)
-    auditCacheClear(stateDir, {
+    await auditCacheClear(stateDir, {
       actor: actorFromEnv(),
       reason: this.flags.reason,
       entries: result.entries,

@@ -2,23 +2,22 @@
  * ParseCache: one thread's connection to the SQLite parse cache, which maps (content hash, parser version,
  * dialect, variant) to a file's lineage, so an unchanged file is never parsed twice.
  *
- * Owns its better-sqlite3 connection (one per thread: every worker opens its own), the hit and miss
- * counters (kept in memory, written to the file about once a second and on flush/close), and recovery:
- * a damaged file (SQLITE_CORRUPT, SQLITE_NOTADB, or a header overwritten under an open handle) is moved
- * aside as `<file>.corrupt-<UTC timestamp>` and a fresh cache started; a file removed or replaced by another
- * process (`cache clear`) is noticed by its inode, checked at most about once a second, and reopened.
- * Every entry read is checked against the checksum written with it: one that fails (its payload was changed
- * after it was written) is a miss, is deleted, is logged with the file's path and is signalled, so the file
- * is parsed again and the re-parse stores a good entry.
+ * Owns the hit and miss counters (kept in memory, written to the file about once a second and on
+ * flush/close) and the entries' checksums: every entry read is checked against the checksum written with it,
+ * and one that fails (its payload was changed after it was written) is a miss, is deleted, is logged with the
+ * file's path and is signalled, so the file is parsed again and the re-parse stores a good entry. The
+ * connection itself, one per thread (every worker opens its own), and its recovery from a damaged, removed
+ * or replaced file are CacheFile's (cache-file.ts).
  *
  * Throws: only `ParseCache.open`, a LineageError E_CACHE when no usable cache can be opened (folder not
  * writable, a file that is not a parse cache). After that, get, put, putMany, flush, stats and close never
  * throw: a failure is logged once per kind and degrades to a miss. Uses no main-thread-only API.
  */
-import {errorMessage, isLineageError, LineageError} from '../errors.js'
+import {errorMessage} from '../errors.js'
 import type {FileLineage} from '../types.js'
 import {type Logger, silentLogger} from '../logger.js'
-import {cacheStats, readCacheStats, type CacheStats} from './admin.js'
+import {CacheFile, type CacheEvents, INTERVAL_MS} from './cache-file.js'
+import {cacheStats, readCacheStats, type CacheStats} from './stats.js'
 import {
   type CachedLineage,
   type CacheEntry,
@@ -29,31 +28,10 @@ import {
   payloadChecksum,
 } from './entry.js'
 
-export type {CachedLineage, CacheEntry, CacheKey} from './entry.js'
-import {
-  closeQuietly,
-  type Connection,
-  errorCode,
-  fileIdentity,
-  type FileIdentity,
-  hasSqliteHeader,
-  isCorruption,
-  moveAside,
-  type MoveOutcome,
-  notADatabase,
-  openCacheDb,
-  prepareConnection,
-  type Row,
-  sameIdentity,
-  type StoredEntry,
-} from './db.js'
+import type {Connection, Row, StoredEntry} from './db.js'
 
-export interface CacheEvents {
-  /** The file was damaged; `movedTo` is where it went, or null when it had to be removed instead. */
-  onCorrupt?(info: {file: string; movedTo: string | null; reason: string}): void
-  /** An entry failed its checksum and was dropped; `path` is the file it was looked up for, when given. */
-  onBadEntry?(info: {file: string; path: string | undefined; contentHash: string}): void
-}
+export type {CachedLineage, CacheEntry, CacheKey} from './entry.js'
+export type {CacheEvents} from './cache-file.js'
 
 export interface ParseCacheOptions {
   logger?: Logger
@@ -62,18 +40,13 @@ export interface ParseCacheOptions {
   events?: CacheEvents
 }
 
-/** How often the file's identity and header are checked, and how long counters wait before being written. */
-const INTERVAL_MS = 1000
-
 export class ParseCache {
   readonly file: string
-  private conn: Connection | undefined
+  private readonly store: CacheFile
   private closed = false
   private hits = 0
   private misses = 0
-  private lastCheck: number
   private flushTimer: ReturnType<typeof setTimeout> | undefined
-  private readonly reported = new Set<string>()
   private readonly logger: Logger
   private readonly clock: () => Date
   private readonly events: CacheEvents
@@ -83,13 +56,13 @@ export class ParseCache {
     this.logger = options.logger ?? silentLogger
     this.clock = options.clock ?? (() => new Date())
     this.events = options.events ?? {}
-    this.lastCheck = this.clock().getTime()
+    this.store = new CacheFile(file, this.logger, this.clock, this.events)
   }
 
   /** Open (creating it and its folder if needed) the cache at `file`; a damaged file is replaced by a fresh one. */
   static open(file: string, options: ParseCacheOptions = {}): ParseCache {
     const cache = new ParseCache(file, options)
-    cache.connect(true)
+    cache.store.connect(true)
     return cache
   }
 
@@ -99,7 +72,7 @@ export class ParseCache {
    */
   get(key: CacheKey, path?: string): CachedLineage | undefined {
     if (this.closed) return undefined
-    this.maintain()
+    this.store.maintain()
     const found = this.lookup(key, path)
     if (found) this.hits++
     else this.misses++
@@ -115,8 +88,8 @@ export class ParseCache {
   /** Store several entries in one transaction (much faster than one put each); all or none are kept. */
   putMany(entries: readonly CacheEntry[]): void {
     if (this.closed || entries.length === 0) return
-    this.maintain()
-    const conn = this.conn
+    this.store.maintain()
+    const conn = this.store.connection
     if (!conn) return
     try {
       const now = this.clock().getTime()
@@ -130,26 +103,26 @@ export class ParseCache {
       if (rows.length === 1 && rows[0]) conn.upsert.run(...rows[0])
       else conn.putRows(rows)
     } catch (error) {
-      this.fail('put', error)
+      this.store.fail('put', error)
     }
   }
 
   /** Write the pending hit and miss counts now. */
   flush(): void {
     if (this.closed) return
-    this.maintain()
+    this.store.maintain()
     this.flushCounters()
   }
 
   /** What `cache stats` reports, including this connection's pending counts. */
   stats(): CacheStats {
     this.flush()
-    const conn = this.conn
+    const conn = this.store.connection
     if (conn) {
       try {
         return readCacheStats(conn.db, this.file)
       } catch (error) {
-        this.fail('stats', error)
+        this.store.fail('stats', error)
       }
     }
     return cacheStats(this.file)
@@ -161,19 +134,18 @@ export class ParseCache {
     this.flushCounters()
     this.closed = true
     if (this.flushTimer !== undefined) clearTimeout(this.flushTimer)
-    closeQuietly(this.conn?.db)
-    this.conn = undefined
+    this.store.close()
   }
 
   private lookup(key: CacheKey, path: string | undefined): CachedLineage | undefined {
-    const conn = this.conn
+    const conn = this.store.connection
     if (!conn) return undefined
     const keyBytes = cacheKeyBytes(key)
     let stored: StoredEntry | undefined
     try {
       stored = conn.select.get(keyBytes)
     } catch (error) {
-      this.fail('get', error)
+      this.store.fail('get', error)
       return undefined
     }
     if (stored === undefined) return undefined
@@ -182,7 +154,8 @@ export class ParseCache {
       return undefined
     }
     const lineage = parseStored(stored.bytes.toString('utf8'))
-    if (!lineage) this.reportOnce('get:bad-entry', `parse cache ${this.file} holds an entry that is not lineage JSON`)
+    if (!lineage)
+      this.store.reportOnce('get:bad-entry', `parse cache ${this.file} holds an entry that is not lineage JSON`)
     return lineage
   }
 
@@ -201,7 +174,7 @@ export class ParseCache {
     try {
       conn.dropEntry.run(keyBytes, bytes)
     } catch (error) {
-      this.fail('drop', error)
+      this.store.fail('drop', error)
     }
     const what = path ?? `content ${key.contentHash}`
     this.logger.warn(
@@ -210,99 +183,7 @@ export class ParseCache {
     try {
       this.events.onBadEntry?.({file: this.file, path, contentHash: key.contentHash})
     } catch (error) {
-      this.reportOnce('onBadEntry', `parse cache onBadEntry handler failed: ${errorMessage(error)}`)
-    }
-  }
-
-  /** Open or reopen; a damaged file is moved aside once and a fresh one opened. */
-  private connect(atOpen: boolean): void {
-    for (let attempt = 1; ; attempt++) {
-      const before = fileIdentity(this.file)
-      try {
-        this.conn = prepareConnection(openCacheDb(this.file, {create: true, now: this.clock().getTime()}), this.file)
-        return
-      } catch (error) {
-        if (attempt === 1 && isCorruption(error)) {
-          this.quarantine(before, errorMessage(error))
-          continue
-        }
-        if (atOpen) throw isLineageError(error) ? error : unavailable(this.file, error)
-        this.reportOnce(
-          `open:${errorCode(error)}`,
-          `parse cache ${this.file} cannot be opened (${errorMessage(error)})`,
-        )
-        return
-      }
-    }
-  }
-
-  /** Once a second at most: reopen a file that was removed or replaced, recover one that was overwritten. */
-  private maintain(): void {
-    const now = this.clock().getTime()
-    if (now - this.lastCheck < INTERVAL_MS) return
-    this.lastCheck = now
-    const conn = this.conn
-    if (!conn) {
-      this.connect(false)
-      return
-    }
-    const current = fileIdentity(this.file)
-    if (!sameIdentity(current, conn.identity)) {
-      const what = current ? 'replaced' : 'removed'
-      this.logger.info(`parse cache ${this.file} was ${what} by another process; reopening it`)
-      this.conn = undefined
-      closeQuietly(conn.db)
-      this.connect(false)
-    } else if (!hasSqliteHeader(this.file)) {
-      this.recover(notADatabase().message)
-    }
-  }
-
-  private fail(operation: string, error: unknown): void {
-    if (isCorruption(error)) {
-      this.recover(errorMessage(error))
-      return
-    }
-    const message = `parse cache ${operation} failed on ${this.file} (${errorMessage(error)}); treated as a miss`
-    this.reportOnce(`${operation}:${errorCode(error)}`, message)
-  }
-
-  /** Close the damaged connection, move the file aside, start afresh. */
-  private recover(reason: string): void {
-    const conn = this.conn
-    this.conn = undefined
-    closeQuietly(conn?.db)
-    this.quarantine(conn?.identity, reason)
-    this.connect(false)
-  }
-
-  private quarantine(expected: FileIdentity | undefined, reason: string): void {
-    let outcome: MoveOutcome
-    try {
-      outcome = moveAside(this.file, expected, this.clock())
-    } catch (error) {
-      // Reported (and signalled) once, not at every reopen attempt; meanwhile every lookup is a miss.
-      if (this.reported.has('quarantine')) return
-      const message = `parse cache ${this.file} is damaged (${reason}) and can be neither moved nor removed (${errorMessage(error)}); running without a cache`
-      this.reportOnce('quarantine', message)
-      this.notifyCorrupt(null, reason)
-      return
-    }
-    if (outcome.kind === 'replaced') {
-      this.logger.info(`parse cache ${this.file} was damaged and has already been replaced; reopening it`)
-      return
-    }
-    const movedTo = outcome.kind === 'moved' ? outcome.to : null
-    const where = movedTo === null ? 'removed it' : `moved it to ${movedTo}`
-    this.logger.warn(`parse cache ${this.file} was damaged (${reason}); ${where} and started an empty cache`)
-    this.notifyCorrupt(movedTo, reason)
-  }
-
-  private notifyCorrupt(movedTo: string | null, reason: string): void {
-    try {
-      this.events.onCorrupt?.({file: this.file, movedTo, reason})
-    } catch (error) {
-      this.reportOnce('onCorrupt', `parse cache onCorrupt handler failed: ${errorMessage(error)}`)
+      this.store.reportOnce('onBadEntry', `parse cache onBadEntry handler failed: ${errorMessage(error)}`)
     }
   }
 
@@ -319,28 +200,14 @@ export class ParseCache {
   private flushCounters(): void {
     if (this.flushTimer !== undefined) clearTimeout(this.flushTimer)
     this.flushTimer = undefined
-    const conn = this.conn
+    const conn = this.store.connection
     if (!conn || (this.hits === 0 && this.misses === 0)) return
     try {
       conn.addCounters(this.hits, this.misses)
       this.hits = 0
       this.misses = 0
     } catch (error) {
-      this.fail('flush', error) // the counts stay pending for the next flush
+      this.store.fail('flush', error) // the counts stay pending for the next flush
     }
   }
-
-  private reportOnce(kind: string, message: string): void {
-    if (this.reported.has(kind)) return
-    this.reported.add(kind)
-    this.logger.warn(`${message} (further failures of this kind are not logged)`)
-  }
-}
-
-function unavailable(file: string, error: unknown): LineageError {
-  return new LineageError(
-    'E_CACHE',
-    `parse cache ${file} cannot be opened: ${errorMessage(error)}`,
-    'Make its folder writable, set LINEAGE_CACHE_FILE to another path, or turn the cache off with FEATURE_PARSE_CACHE=false.',
-  )
 }

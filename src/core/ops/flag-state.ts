@@ -1,16 +1,18 @@
 /**
  * The operator override state: `STATE_DIR/overrides.json` (what operators set, and the active rollback)
- * and `STATE_DIR/audit.jsonl` (who changed what, when, why, and the values before), each parsed through its
- * valibot schema (FlagStateSchema, AuditEntrySchema), which the types are inferred from.
+ * and the audit entry each change appends to `STATE_DIR/audit.jsonl` (audit-log.ts: who changed what, when,
+ * why, and the values before); the state is parsed through its valibot schema (FlagStateSchema), which its
+ * type is inferred from.
  *
  * Changes take the lock on overrides.json (util/lock.ts, waited for without blocking the event loop) and
  * replace the file atomically, so a running `watch` that polls the file never reads half a state and two
- * operators cannot interleave. A state file that cannot be parsed is an error (E_STATE), never silently
- * treated as empty: that would undo a rollback. Throws E_STATE when the state is damaged, unreadable or
- * stays locked, and the file system's errors when writing.
+ * operators cannot interleave; every audit append takes the same lock (`withFlagStateLock`). A state file
+ * that cannot be parsed is an error (E_STATE), never silently treated as empty: that would undo a rollback.
+ * Throws E_STATE when the state is damaged, unreadable or stays locked, and the file system's errors when
+ * writing.
  */
-import {appendFileSync, mkdirSync, readFileSync} from 'node:fs'
-import {hostname, userInfo} from 'node:os'
+import {mkdirSync, readFileSync} from 'node:fs'
+import {userInfo} from 'node:os'
 import {join} from 'node:path'
 
 import * as v from 'valibot'
@@ -19,9 +21,8 @@ import {errorMessage, LineageError} from '../errors.js'
 import {writeFileAtomic} from '../util/fs.js'
 import {withLock} from '../util/lock.js'
 import {issueKeys, jsonObject, parseJson} from '../util/schema.js'
+import {appendAudit, SettingValueSchema} from './audit-log.js'
 import type {SettingValue} from './settings.js'
-
-const SettingValueSchema = v.union([v.boolean(), v.number(), v.string()])
 
 const OverrideEntrySchema = v.object({
   value: SettingValueSchema,
@@ -60,28 +61,10 @@ export interface ValueChange {
   after: SettingValue | undefined
 }
 
-const AuditEntrySchema = v.object({
-  time: v.string(),
-  actor: v.string(),
-  host: v.string(),
-  action: v.string(),
-  reason: v.optional(v.string()),
-  revision: v.number(),
-  // JSON drops an undefined before or after (a value that had none).
-  changes: v.array(
-    v.object({key: v.string(), before: v.optional(SettingValueSchema), after: v.optional(SettingValueSchema)}),
-  ),
-})
-export type AuditEntry = v.InferOutput<typeof AuditEntrySchema>
-
 export const EMPTY_STATE: FlagState = {version: 1, revision: 0, updatedAt: null, overrides: {}, rollback: null}
 
 export function stateFile(stateDir: string): string {
   return join(stateDir, 'overrides.json')
-}
-
-export function auditFile(stateDir: string): string {
-  return join(stateDir, 'audit.jsonl')
 }
 
 /** Who is acting: LINEAGE_ACTOR, else the sudo user, else the login user. */
@@ -146,6 +129,17 @@ export interface Mutation {
 }
 
 /**
+ * Run `fn` holding the lock on the flag state of `stateDir`: what every change to the state or the audit log
+ * runs under. Throws E_STATE naming the holder when the lock stays held.
+ */
+export async function withFlagStateLock<T>(stateDir: string, fn: () => T | Promise<T>): Promise<T> {
+  mkdirSync(stateDir, {recursive: true})
+  const locked = (holder: string, lock: string): LineageError =>
+    stateError(`flag state ${stateDir} is locked by ${holder}`, `If none is running, remove ${lock}.`)
+  return withLock(stateFile(stateDir), fn, {lockedError: locked})
+}
+
+/**
  * Apply a change under the lock. When it changes nothing (no value and no override differs), the file is
  * not touched and no audit entry is written: running the same rollback twice is a no-op.
  */
@@ -153,56 +147,26 @@ export async function mutateFlagState(
   stateDir: string,
   mutation: Mutation,
 ): Promise<{state: FlagState; changes: ValueChange[]; written: boolean}> {
-  mkdirSync(stateDir, {recursive: true})
   const file = stateFile(stateDir)
-  const locked = (holder: string, lock: string): LineageError =>
-    stateError(`flag state ${stateDir} is locked by ${holder}`, `If none is running, remove ${lock}.`)
-  return withLock(
-    file,
-    () => {
-      const current = loadFlagState(stateDir)
-      const {next, changes} = mutation.apply(structuredClone(current))
-      const same =
-        JSON.stringify({o: next.overrides, r: next.rollback}) ===
-        JSON.stringify({o: current.overrides, r: current.rollback})
-      if (same) return {state: current, changes: [], written: false}
-      const time = (mutation.clock ?? (() => new Date()))().toISOString()
-      const state: FlagState = {...next, version: 1, revision: current.revision + 1, updatedAt: time}
-      // No fsync, as before: the rename alone keeps the file whole for the service polling it.
-      writeFileAtomic(file, `${JSON.stringify(state, null, 2)}\n`, {fsync: false})
-      const entry: AuditEntry = {
-        time,
-        actor: mutation.actor,
-        host: hostname(),
-        action: mutation.action,
-        ...(mutation.reason ? {reason: mutation.reason} : {}),
-        revision: state.revision,
-        changes,
-      }
-      appendFileSync(auditFile(stateDir), `${JSON.stringify(entry)}\n`)
-      return {state, changes, written: true}
-    },
-    {lockedError: locked},
-  )
-}
-
-/** The audit log, oldest first; lines that do not parse are returned as such rather than dropped. */
-export function readAudit(stateDir: string): {entries: AuditEntry[]; damaged: number} {
-  let text: string
-  try {
-    text = readFileSync(auditFile(stateDir), 'utf8')
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {entries: [], damaged: 0}
-    throw stateError(`cannot read audit log: ${errorMessage(error)}`)
-  }
-  const entries: AuditEntry[] = []
-  let damaged = 0
-  for (const line of text.split('\n')) {
-    if (line.trim() === '') continue
-    const json = parseJson(line)
-    const parsed = json.ok ? v.safeParse(AuditEntrySchema, json.value) : undefined
-    if (parsed?.success) entries.push(parsed.output)
-    else damaged++
-  }
-  return {entries, damaged}
+  return withFlagStateLock(stateDir, () => {
+    const current = loadFlagState(stateDir)
+    const {next, changes} = mutation.apply(structuredClone(current))
+    const same =
+      JSON.stringify({o: next.overrides, r: next.rollback}) ===
+      JSON.stringify({o: current.overrides, r: current.rollback})
+    if (same) return {state: current, changes: [], written: false}
+    const time = (mutation.clock ?? (() => new Date()))().toISOString()
+    const state: FlagState = {...next, version: 1, revision: current.revision + 1, updatedAt: time}
+    // No fsync, as before: the rename alone keeps the file whole for the service polling it.
+    writeFileAtomic(file, `${JSON.stringify(state, null, 2)}\n`, {fsync: false})
+    appendAudit(stateDir, {
+      time,
+      actor: mutation.actor,
+      action: mutation.action,
+      reason: mutation.reason,
+      revision: state.revision,
+      changes,
+    })
+    return {state, changes, written: true}
+  })
 }

@@ -5,6 +5,7 @@
  */
 import {existsSync, readFileSync, rmSync} from 'node:fs'
 import {join} from 'node:path'
+import {setTimeout as sleep} from 'node:timers/promises'
 
 import {CANARY_PREFIX, countFailures} from '../ingest/dead-letter.js'
 import {errorMessage, isLineageError} from '../errors.js'
@@ -12,7 +13,7 @@ import {writeFileAtomic} from '../util/fs.js'
 import {outputFileFor} from '../ingest/file-task.js'
 import type {FlagState} from './flag-state.js'
 import {silentLogger} from '../logger.js'
-import {checkCache} from '../cache/admin.js'
+import {checkCache} from '../cache/integrity.js'
 import {serviceAlive, type ServiceReport} from './service-state.js'
 import {type Settings} from './settings.js'
 
@@ -43,18 +44,18 @@ function remaining(ctx: Ctx): number {
 export async function withDeadline(ctx: Ctx, fn: () => Promise<Outcome>): Promise<Outcome> {
   const left = remaining(ctx)
   if (left <= 0) return ['UNKNOWN', 'not checked: the total timeout was reached']
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<Outcome>((resolve) => {
-    timer = setTimeout(() => {
-      resolve(['UNKNOWN', 'not finished within the total timeout'])
-    }, left)
-  })
+  // An abortable wait for the deadline, cancelled as soon as the check ends: it keeps the process alive while
+  // a check runs (as a check waiting on nothing else must still end as UNKNOWN) and not a moment after.
+  const done = new AbortController()
+  const late: Outcome = ['UNKNOWN', 'not finished within the total timeout']
+  // Aborted only once the race is settled, so what the aborted wait returns is never seen.
+  const expired = sleep(left, late, {signal: done.signal}).catch(() => late)
   try {
-    return await Promise.race([fn(), timeout])
+    return await Promise.race([fn(), expired])
   } catch (error) {
     return ['UNKNOWN', `check failed: ${errorMessage(error)}`]
   } finally {
-    clearTimeout(timer)
+    done.abort()
   }
 }
 
@@ -174,7 +175,7 @@ async function waitUntil(ctx: Ctx, test: () => Promise<boolean> | boolean): Prom
   for (;;) {
     if (await test()) return true
     if (remaining(ctx) <= 200) return false
-    await new Promise((r) => setTimeout(r, 200))
+    await sleep(200)
   }
 }
 

@@ -10,7 +10,7 @@ import {readFileSync} from 'node:fs'
 import {LineageError, errorMessage} from '../errors.js'
 import type {FileLineage} from '../types.js'
 import {dialectInfo} from './dialects.js'
-import {extractLineage, fileFailure} from './extract.js'
+import {extractLineage, type ExtractOptions, fileFailure} from './extract.js'
 import {tokenize} from './lexer.js'
 import {SchemaIndex, parseSchemaCatalogue, type SchemaCatalogue} from './schema.js'
 import {extractCreateTable} from './special.js'
@@ -19,14 +19,8 @@ import {splitStatements} from './splitter.js'
 import {renderTemplate} from './template.js'
 import {decodeSqlBuffer} from './text-guard.js'
 
-export interface ParseFilesOptions {
-  dialect: string
-  vars?: Record<string, string>
-  schema?: SchemaCatalogue
-  maxBytes?: number
-  deadlineMs?: number
-  defaultDatabase?: string
-  defaultSchema?: string
+/** What extractLineage takes, but for the path (each file's own) and how files are read. */
+export interface ParseFilesOptions extends Omit<ExtractOptions, 'path'> {
   /** Injected for tests; defaults to fs.readFileSync. */
   readFile?: (path: string) => Buffer
 }
@@ -109,14 +103,7 @@ export function parseSqlFiles(paths: readonly string[], options: ParseFilesOptio
   return {files}
 }
 
-function extractOptions(o: ParseFilesOptions): {
-  dialect: string
-  vars?: Record<string, string>
-  maxBytes?: number
-  deadlineMs?: number
-  defaultDatabase?: string
-  defaultSchema?: string
-} {
+function extractOptions(o: ParseFilesOptions): Omit<ExtractOptions, 'path' | 'schema'> {
   return {
     dialect: o.dialect,
     ...(o.defaultDatabase ? {defaultDatabase: o.defaultDatabase} : {}),

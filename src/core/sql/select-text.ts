@@ -6,6 +6,7 @@
  * depth. Text is lower-cased with whitespace and comments collapsed to single spaces.
  */
 import type {Token} from './lexer.js'
+import {skipGroup} from './token-utils.js'
 
 const SKIP_AFTER_SELECT = new Set(['DISTINCT', 'ALL', 'DISTINCTROW', 'STRAIGHT_JOIN', 'SQL_CALC_FOUND_ROWS'])
 const LIST_END = new Set([
@@ -92,16 +93,6 @@ function skipModifiers(tokens: readonly Token[], i: number): number {
     else if (t.up === 'TOP') j = tokens[j + 1]?.up === '(' ? skipGroup(tokens, j + 1) : j + 2
     else return j
   }
-}
-
-function skipGroup(tokens: readonly Token[], open: number): number {
-  let depth = 0
-  for (let j = open; j < tokens.length; j++) {
-    const up = tokens[j]?.up
-    if (up === '(') depth++
-    else if (up === ')' && --depth === 0) return j + 1
-  }
-  return tokens.length
 }
 
 /** Tokens [from, to) as text, one space wherever whitespace or a comment separated them. */

@@ -4,7 +4,8 @@ import {hostname} from 'node:os'
 import {expect} from 'chai'
 
 import {isLineageError} from '../../../src/core/errors.js'
-import {auditFile, loadFlagState, mutateFlagState, readAudit, stateFile} from '../../../src/core/ops/flag-state.js'
+import {loadFlagState, mutateFlagState, stateFile} from '../../../src/core/ops/flag-state.js'
+import {auditFile, readAudit} from '../../../src/core/ops/audit-log.js'
 import {acquireLock} from '../../../src/core/util/lock.js'
 import {useTmpDir} from '../../helpers/tmp.js'
 

@@ -2,7 +2,8 @@ import {existsSync} from 'node:fs'
 
 import {expect} from 'chai'
 
-import {auditFile, loadFlagState, readAudit} from '../../../src/core/ops/flag-state.js'
+import {loadFlagState} from '../../../src/core/ops/flag-state.js'
+import {auditFile, readAudit} from '../../../src/core/ops/audit-log.js'
 import {
   parseFeature,
   resetFlags,

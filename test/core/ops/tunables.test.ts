@@ -2,7 +2,8 @@ import {availableParallelism} from 'node:os'
 
 import {expect} from 'chai'
 
-import {loadFlagState, readAudit} from '../../../src/core/ops/flag-state.js'
+import {loadFlagState} from '../../../src/core/ops/flag-state.js'
+import {readAudit} from '../../../src/core/ops/audit-log.js'
 import {rollbackEmergency, rollbackRestore} from '../../../src/core/ops/rollback.js'
 import {resolveSettings} from '../../../src/core/ops/settings.js'
 import {setTunable, unsetTunable} from '../../../src/core/ops/tunables.js'
