@@ -432,7 +432,64 @@ describe('GraphWriter (real Neo4j)', function () {
     await ctx.query('MATCH (b:Ballast) DELETE b')
     expect(await ctx.graphSnapshot()).to.deep.equal(await cleanIngestion(ctx, corpus()))
   })
+
+  it('two writers of the same paths at once never duplicate a relationship (the path lock)', async function () {
+    // The service catching up and a retry-failed in another process: each deletes the paths' statements,
+    // then CREATEs their relationships. Without the lock both delete before either commits, and both create.
+    this.timeout(180_000)
+    const ops = [...corpus(), ...sharedFiles(8)]
+    const expected = await cleanIngestion(ctx, ops)
+    await withWriter(ctx, async (a) => {
+      await withWriter(ctx, async (b) => {
+        for (let round = 0; round < 20; round++) {
+          // Alternate the order within a group too: the locks must be taken in one order whatever it is.
+          const [ra, rb] = await Promise.all([
+            a.apply(ops, {batched: true}),
+            b.apply(round % 2 === 0 ? [...ops].reverse() : ops, {batched: true}),
+          ])
+          expect([...ra.failed, ...rb.failed]).to.deep.equal([])
+          const duplicates = await ctx.query(
+            `MATCH (x)-[r]->(y) WITH elementId(x) AS x, elementId(y) AS y, type(r) AS type,
+               r.statementId AS statementId, count(*) AS n WHERE n > 1 RETURN count(*) AS pairs`,
+          )
+          expect(duplicates[0]?.pairs, `round ${round}: relationships written twice`).to.equal(0)
+        }
+      })
+    })
+    const relationships = await ctx.query('MATCH ()-[r]->() RETURN count(r) AS n')
+    expect(relationships[0]?.n).to.equal(expected.relationships.length)
+    expect(await ctx.query('MATCH (f:SqlFile) WHERE f.lineageLock IS NOT NULL RETURN f.path')).to.deep.equal([])
+    expect(await ctx.graphSnapshot()).to.deep.equal(expected)
+  })
+
+  it('the path lock leaves nothing behind: a retraction of a path not in the graph adds no node', async () => {
+    await withWriter(ctx, async (w) => {
+      const r = await w.apply([{op: 'retract', path: 'never/was.sql', at: '2026-01-01T00:00:00.000Z'}, ...corpus()], {
+        batched: true,
+      })
+      expect(r.failed).to.deep.equal([])
+    })
+    expect(await ctx.graphSnapshot()).to.deep.equal(await cleanIngestion(ctx, corpus()))
+  })
 })
+
+/** Files whose statements all read and write a few shared tables and columns (lock contention on them). */
+function sharedFiles(n: number): GraphOp[] {
+  return Array.from({length: n}, (_, i) =>
+    upsert(`shared/f${i}.sql`, [
+      stmt(0, {
+        sources: ['raw.orders', `raw.part${i % 3}`],
+        targets: ['stg.orders'],
+        columns: [{target: 'stg.orders.id', sources: ['raw.orders.id', `raw.part${i % 3}.id`]}],
+      }),
+      stmt(1, {
+        sources: ['stg.orders'],
+        targets: [`mart.m${i}`],
+        columns: [{target: `mart.m${i}.id`, sources: ['stg.orders.id']}],
+      }),
+    ]),
+  )
+}
 
 /** Wait until Neo4j shows a transaction waiting for a lock. */
 async function waitForBlockedTransaction(ctx: Neo4jContext): Promise<void> {

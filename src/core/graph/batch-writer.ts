@@ -1,10 +1,12 @@
 /**
  * The batched writer (FEATURE_NEO4J_BATCH): one UNWIND transaction per group of whole files. A file's rows
- * are never split over two transactions, so a file is all in or all out; inside a transaction the old rows
- * of the group's paths go first (graph/replace), then the BATCH_QUERIES in BATCH_ORDER (nodes before
- * relationships), then the orphan clean-up. A group that fails for a reason other than connectivity is split
- * so each file is tried alone, isolating a poisoned file; a connectivity failure fails the whole group at once
- * (every file would meet the same outage). Never throws for Neo4j's sake: failures come back in `failed`.
+ * are never split over two transactions, so a file is all in or all out; inside a transaction the group's
+ * SqlFile nodes are locked first (REPLACE.lock: two writers of one path, in any processes, run one after the
+ * other), then the old rows of the group's paths go (graph/replace), then the BATCH_QUERIES in BATCH_ORDER
+ * (nodes before relationships), then the orphan clean-up. A group that fails for a reason other than
+ * connectivity is split so each file is tried alone, isolating a poisoned file; a connectivity failure fails
+ * the whole group at once (every file would meet the same outage). Never throws for Neo4j's sake: failures
+ * come back in `failed`.
  */
 import type {Logger} from '../logger.js'
 import {BATCH_ORDER, BATCH_QUERIES, REPLACE} from './cypher.js'
@@ -72,6 +74,8 @@ async function writeGroup(group: PreparedOp[], ctx: BatchContext): Promise<Write
   try {
     // The work function may run more than once (the driver's retries): it holds no state between attempts.
     await ctx.txs.write(async (tx) => {
+      // First: no other transaction writes these paths until this one ends (graph/cypher says why).
+      await ctx.txs.unwind(tx, REPLACE.lock, lockOrder(paths))
       const candidates = await deleteOld(ctx.txs, tx, paths)
       await ctx.txs.unwind(tx, REPLACE.deleteFiles, retracted)
       for (const name of BATCH_ORDER) await ctx.txs.unwind(tx, BATCH_QUERIES[name], rows[name])
@@ -93,4 +97,9 @@ async function writeGroup(group: PreparedOp[], ctx: BatchContext): Promise<Write
     }
     return outcome
   }
+}
+
+/** The paths to lock, deduplicated and in one order for every writer, so two groups never lock crosswise. */
+export function lockOrder(paths: readonly string[]): string[] {
+  return [...new Set(paths)].sort()
 }
