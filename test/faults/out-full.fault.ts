@@ -61,7 +61,9 @@ describe('fault: the output folder runs out of disk under a running service', fu
       (await (await fetch(`http://127.0.0.1:${s.metricsPort}/healthz`)).json()) as {status: string; problems: string[]}
     const full = await health()
     expect(full.status, 'a full output disk is degraded').to.equal('degraded')
-    expect(full.problems.join('\n'), 'the problem names the folder and the reason').to.match(
+    // The whole text in the message: chai cuts the actual value short, and that hid a rare other reason once.
+    const problems = full.problems.join('\n')
+    expect(problems, `the problem names the folder and the reason: ${problems}`).to.match(
       new RegExp(`output folder ${out}: \\d+ output file\\(s\\) not written \\(ENOSPC`),
     )
 
