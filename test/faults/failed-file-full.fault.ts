@@ -15,6 +15,13 @@ import {relFor, sleep, sqlFor, waitCaughtUp, writeCorpus, writeFile} from './sup
 import {expectSameAsCleanIngestion} from './support/reference.js'
 import {mountTmpfs, requireRoot, type Tmpfs} from './support/tmpfs.js'
 
+async function health(s: ServiceHandle): Promise<{status: string; problems: string[]}> {
+  return (await (await fetch(`http://127.0.0.1:${s.metricsPort}/healthz`)).json()) as {
+    status: string
+    problems: string[]
+  }
+}
+
 describe('fault: the failed-ingestion file runs out of disk during a Neo4j outage (a torn line)', function () {
   this.timeout(240_000)
   const neo = useNeo4j()
@@ -52,6 +59,11 @@ describe('fault: the failed-ingestion file runs out of disk during a Neo4j outag
     for (const i of [3, 4, 5]) writeFile(raw, relFor(i), sqlFor(i, 2)) // edits
     writeCorpus(raw, 30, 100) // new files, most of which no longer fit
     await waitFor('every new or edited file failed', () => ledgerCounts(state).failed === 33, 90_000)
+    const problems = (await health(service)).problems.join('\n')
+    expect(problems, 'degraded, naming the file and the reason').to.include(
+      `failed-ingestion file ${failedFile} cannot be written`,
+    )
+    expect(problems).to.include('ENOSPC')
     const content = readFileSync(failedFile)
     // Usually ENOSPC cut an append mid-line; when it fell on a line end, cut the last line as it would have.
     if (content.at(-1) === 0x0a) {
@@ -75,11 +87,11 @@ describe('fault: the failed-ingestion file runs out of disk during a Neo4j outag
     expect(after.invalid, 'no entry glued onto the fragment').to.deep.equal([])
     expect(readFileSync(`${failedFile}.quarantine`, 'utf8').trim().split('\n')).to.have.length(1)
 
-    // Neo4j is back: the running service writes every file whose write failed, recorded or not, by itself.
+    // Neo4j is back: with no file event, the service's probe finds it, and the service writes every file whose
+    // write failed, recorded or not, by itself; /healthz says ok again.
     await proxy.set('pass')
-    await sleep(5500)
-    writeCorpus(raw, 1, 200)
     await waitCaughtUp(env, {timeoutMs: 90_000})
+    await waitFor('/healthz ok', async () => (await health(service!)).status === 'ok', 10_000)
 
     const retry = await cliRun(['retry-failed', '--json'], {
       NEO4J_URI: neo.uri,

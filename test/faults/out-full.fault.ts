@@ -57,10 +57,21 @@ describe('fault: the output folder runs out of disk under a running service', fu
       'no temp file left',
     ).to.deep.equal([])
     expect(outputs().length, 'some outputs did not fit').to.be.lessThan(71)
+    const health = async (): Promise<{status: string; problems: string[]}> =>
+      (await (await fetch(`http://127.0.0.1:${s.metricsPort}/healthz`)).json()) as {status: string; problems: string[]}
+    const full = await health()
+    expect(full.status, 'a full output disk is degraded').to.equal('degraded')
+    // The whole text in the message: chai cuts the actual value short, and that hid a rare other reason once.
+    const problems = full.problems.join('\n')
+    expect(problems, `the problem names the folder and the reason: ${problems}`).to.match(
+      new RegExp(`output folder ${out}: \\d+ output file\\(s\\) not written \\(ENOSPC`),
+    )
 
-    // Room again: the running service writes the missing outputs by itself.
+    // Room again: the running service writes the missing outputs by itself, and says it is fine again.
     disk.free()
     await waitFor('every output written', () => outputs().length === 71, 60_000)
+    await waitFor('/healthz ok again', async () => (await health()).status === 'ok', 10_000)
+    expect((await health()).problems).to.deep.equal([])
     expect(readdirSync(disk.dir).sort()).to.deep.equal(['out'])
     await s.stop()
     service = undefined

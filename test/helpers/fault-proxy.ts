@@ -2,11 +2,14 @@
  * A TCP proxy in front of Neo4j that misbehaves on demand, for the faults the database itself cannot be
  * made to show: 'pass' forwards; 'slow' forwards every chunk after a delay; 'reset' accepts a connection and
  * closes it at once; 'stall' accepts and never answers (the driver's pool cannot get a connection);
- * 'refuse' stops listening (connection refused). Switching to a failing mode also cuts the open connections.
+ * 'refuse' stops listening (connection refused); 'blackhole' keeps the open connections but drops every byte
+ * both ways, and accepts new ones that never answer (a network partition without resets: writes hang).
+ * Switching to a failing mode other than 'blackhole' cuts the open connections, and so does leaving
+ * 'blackhole' (what dropped bytes left of a Bolt stream is unusable, as a partition's end resets it).
  */
 import {connect, createServer, type Server, type Socket} from 'node:net'
 
-export type ProxyMode = 'pass' | 'slow' | 'reset' | 'stall' | 'refuse'
+export type ProxyMode = 'pass' | 'slow' | 'reset' | 'stall' | 'refuse' | 'blackhole'
 
 export interface FaultProxy {
   readonly uri: string
@@ -34,6 +37,7 @@ export async function startFaultProxy(targetUri: string): Promise<FaultProxy> {
   const forward = (from: Socket, to: Socket): void => {
     let queue = Promise.resolve()
     from.on('data', (chunk: Buffer) => {
+      if (mode === 'blackhole') return
       if (mode !== 'slow') {
         to.write(chunk)
         return
@@ -56,7 +60,7 @@ export async function startFaultProxy(targetUri: string): Promise<FaultProxy> {
       client.destroy()
       return
     }
-    if (mode === 'stall') return
+    if (mode === 'stall' || mode === 'blackhole') return
     const upstream = connect(Number(target.port), target.hostname)
     track(upstream)
     for (const s of [client, upstream]) s.setNoDelay(true)
@@ -103,9 +107,10 @@ export async function startFaultProxy(targetUri: string): Promise<FaultProxy> {
       return accepted
     },
     set: async (next, delay = 0) => {
+      const left = mode === 'blackhole' && next !== 'blackhole'
       mode = next
       delayMs = delay
-      if (next !== 'pass' && next !== 'slow') cut()
+      if (left || (next !== 'pass' && next !== 'slow' && next !== 'blackhole')) cut()
       if (next === 'refuse') await unlisten()
       else await listen()
     },

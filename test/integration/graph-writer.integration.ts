@@ -1,7 +1,7 @@
 import {expect} from 'chai'
 
 import {isLineageError, silentLogger} from '../../src/core/index.js'
-import {entityCount, fileRows, type GraphOp} from '../../src/core/graph/model.js'
+import {entityCount, fileRows, type GraphOp, prepareOp} from '../../src/core/graph/model.js'
 import {GraphHealth} from '../../src/core/graph/health.js'
 import {GraphWriter} from '../../src/core/graph/writer.js'
 import {type Neo4jContext, startProxy, stmt, upsert, useNeo4j} from '../helpers/neo4j.js'
@@ -432,7 +432,105 @@ describe('GraphWriter (real Neo4j)', function () {
     await ctx.query('MATCH (b:Ballast) DELETE b')
     expect(await ctx.graphSnapshot()).to.deep.equal(await cleanIngestion(ctx, corpus()))
   })
+
+  it('two writers of the same paths at once never duplicate a relationship (the path lock)', async function () {
+    // The service catching up and a retry-failed in another process: each deletes the paths' statements,
+    // then CREATEs their relationships. Without the lock both delete before either commits, and both create.
+    this.timeout(180_000)
+    const ops = [...corpus(), ...sharedFiles(8)]
+    const expected = await cleanIngestion(ctx, ops)
+    await withWriter(ctx, async (a) => {
+      await withWriter(ctx, async (b) => {
+        for (let round = 0; round < 20; round++) {
+          // Alternate the order within a group too: the locks must be taken in one order whatever it is.
+          const [ra, rb] = await Promise.all([
+            a.apply(ops, {batched: true}),
+            b.apply(round % 2 === 0 ? [...ops].reverse() : ops, {batched: true}),
+          ])
+          expect([...ra.failed, ...rb.failed]).to.deep.equal([])
+          const duplicates = await ctx.query(
+            `MATCH (x)-[r]->(y) WITH elementId(x) AS x, elementId(y) AS y, type(r) AS type,
+               r.statementId AS statementId, count(*) AS n WHERE n > 1 RETURN count(*) AS pairs`,
+          )
+          expect(duplicates[0]?.pairs, `round ${round}: relationships written twice`).to.equal(0)
+        }
+      })
+    })
+    const relationships = await ctx.query('MATCH ()-[r]->() RETURN count(r) AS n')
+    expect(relationships[0]?.n).to.equal(expected.relationships.length)
+    expect(await ctx.query('MATCH (f:SqlFile) WHERE f.lineageLock IS NOT NULL RETURN f.path')).to.deep.equal([])
+    expect(await ctx.graphSnapshot()).to.deep.equal(expected)
+  })
+
+  it('skipNewer leaves out, as superseded, an op older than the write the graph holds of its path', async () => {
+    const at = (s: number): string => `2026-01-01T00:00:0${s}.000Z`
+    const [a, b, c] = corpus()
+    if (a?.op !== 'upsert' || b?.op !== 'upsert' || c?.op !== 'upsert') throw new Error('corpus changed')
+    await withWriter(ctx, async (w) => {
+      expect(
+        (
+          await w.apply(
+            [
+              {...a, ingestedAt: at(5)},
+              {...b, ingestedAt: at(5)},
+            ],
+            {batched: true},
+          )
+        ).failed,
+      ).to.be.empty
+      const before = await ctx.graphSnapshot()
+      const ops = [
+        prepareOp({...a, ingestedAt: at(3), contentHash: 'older'}), // older than the graph's: left out
+        prepareOp({op: 'retract', path: b.path, at: at(4)}), // older: left out
+        prepareOp({...c, ingestedAt: at(1)}), // not in the graph: written
+      ]
+      const r = await w.applyPrepared(ops, {batched: true, skipNewer: true})
+      expect(r.failed).to.deep.equal([])
+      expect(r.superseded).to.deep.equal(ops.slice(0, 2))
+      expect(r.written).to.deep.equal(ops.slice(2))
+      const after = await ctx.graphSnapshot()
+      expect(after.nodes).to.include.members(before.nodes)
+      expect(after.relationships).to.include.members(before.relationships)
+      // Newer than the graph's: written.
+      const newer = prepareOp({...a, ingestedAt: at(7), contentHash: 'newer'})
+      expect((await w.applyPrepared([newer], {batched: true, skipNewer: true})).written).to.deep.equal([newer])
+    })
+    const files = await ctx.query('MATCH (f:SqlFile) RETURN f.path AS path, f.contentHash AS hash ORDER BY path')
+    expect(files).to.deep.equal([
+      {path: 'etl/a.sql', hash: 'newer'},
+      {path: 'etl/b.sql', hash: 'hash-of-etl/b.sql'},
+      {path: 'report/c.sql', hash: 'hash-of-report/c.sql'},
+    ])
+  })
+
+  it('the path lock leaves nothing behind: a retraction of a path not in the graph adds no node', async () => {
+    await withWriter(ctx, async (w) => {
+      const r = await w.apply([{op: 'retract', path: 'never/was.sql', at: '2026-01-01T00:00:00.000Z'}, ...corpus()], {
+        batched: true,
+      })
+      expect(r.failed).to.deep.equal([])
+    })
+    expect(await ctx.graphSnapshot()).to.deep.equal(await cleanIngestion(ctx, corpus()))
+  })
 })
+
+/** Files whose statements all read and write a few shared tables and columns (lock contention on them). */
+function sharedFiles(n: number): GraphOp[] {
+  return Array.from({length: n}, (_, i) =>
+    upsert(`shared/f${i}.sql`, [
+      stmt(0, {
+        sources: ['raw.orders', `raw.part${i % 3}`],
+        targets: ['stg.orders'],
+        columns: [{target: 'stg.orders.id', sources: ['raw.orders.id', `raw.part${i % 3}.id`]}],
+      }),
+      stmt(1, {
+        sources: ['stg.orders'],
+        targets: [`mart.m${i}`],
+        columns: [{target: `mart.m${i}.id`, sources: ['stg.orders.id']}],
+      }),
+    ]),
+  )
+}
 
 /** Wait until Neo4j shows a transaction waiting for a lock. */
 async function waitForBlockedTransaction(ctx: Neo4jContext): Promise<void> {

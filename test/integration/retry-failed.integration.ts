@@ -232,6 +232,34 @@ describe('retry-failed (real Neo4j)', function () {
     ])
   })
 
+  it('skips, as superseded, a path a service wrote anew between the skip decision and the write', async () => {
+    // classify reads the graph, then a running service writes b.sql (newer content, newer time) before the
+    // replay's write: the write reads ingestedAt again under its path lock and leaves b.sql alone.
+    const old = ['a', 'b', 'c'].map((p) => small(`${p}.sql`, `${p}-old`, T(1)))
+    const newer = small('b.sql', 'b-new', T(5))
+    await appendFailures(file, failed(old))
+    const result = await replay({
+      batchSize: 10,
+      openWriter: async () => {
+        const real = await open()
+        const racing: ReplayWriter = {
+          applyPrepared: async (items, o) => {
+            await write([newer])
+            return real.applyPrepared(items, o)
+          },
+          fileStates: (p) => real.fileStates(p),
+          removeOrphans: (t, c) => real.removeOrphans(t, c),
+          close: () => real.close(),
+        }
+        return racing
+      },
+    })
+    expect(result).to.deep.include({replayed: 2, skipped: 1, remaining: 0, fileState: 'removed'})
+    expect(result.skippedBy).to.deep.equal({sameContent: 0, superseded: 1, gone: 0})
+    const expected = [old[0], newer, old[2]].filter((op) => op !== undefined)
+    expect(await ctx.graphSnapshot()).to.deep.equal(await cleanIngestion(ctx, expected))
+  })
+
   it('stops when Neo4j drops mid-replay, keeps what is left, and finishes on the next run', async () => {
     const ops = ['a', 'b', 'c', 'd', 'e', 'f'].map((p) => small(`${p}.sql`, p))
     await appendFailures(file, failed(ops))

@@ -1,17 +1,19 @@
 /**
  * The batched writer (FEATURE_NEO4J_BATCH): one UNWIND transaction per group of whole files. A file's rows
- * are never split over two transactions, so a file is all in or all out; inside a transaction the old rows
- * of the group's paths go first (graph/replace), then the BATCH_QUERIES in BATCH_ORDER (nodes before
- * relationships), then the orphan clean-up. A group that fails for a reason other than connectivity is split
- * so each file is tried alone, isolating a poisoned file; a connectivity failure fails the whole group at once
- * (every file would meet the same outage). Never throws for Neo4j's sake: failures come back in `failed`.
+ * are never split over two transactions, so a file is all in or all out; inside a transaction the group's
+ * SqlFile nodes are locked first (REPLACE.lock: two writers of one path, in any processes, run one after the
+ * other), then the old rows of the group's paths go (graph/replace), then the BATCH_QUERIES in BATCH_ORDER
+ * (nodes before relationships), then the orphan clean-up. A group that fails for a reason other than
+ * connectivity is split so each file is tried alone, isolating a poisoned file; a connectivity failure fails
+ * the whole group at once (every file would meet the same outage). Never throws for Neo4j's sake: failures
+ * come back in `failed`.
  */
 import type {Logger} from '../logger.js'
 import {BATCH_ORDER, BATCH_QUERIES, REPLACE} from './cypher.js'
 import {entityCount, type PreparedOp} from './model.js'
 import {cleanOrphans, deleteOld} from './replace.js'
 import {batchRows} from './rows.js'
-import type {Transactions} from './transactions.js'
+import type {Row, Transactions} from './transactions.js'
 import type {WriteFailure, WriteOutcome, WriterStats} from './types.js'
 
 /**
@@ -32,6 +34,11 @@ export interface BatchContext {
   /** Start a new transaction once a group holds this many entities (whole files). */
   maxEntitiesPerTx: number
   describe: (error: unknown) => WriteFailure
+  /**
+   * Leave out, as superseded, an item whose path the graph holds from a write newer than the item's `time`,
+   * read under the path lock (a replay must not put an old version over one written since it looked).
+   */
+  skipNewer: boolean
 }
 
 const entities = (item: PreparedOp): number => (item.op === 'upsert' ? entityCount(item.rows) : 1)
@@ -56,41 +63,65 @@ export function groups(items: readonly PreparedOp[], max: number): PreparedOp[][
 }
 
 export async function writeBatched(items: readonly PreparedOp[], ctx: BatchContext): Promise<WriteOutcome> {
-  const outcome: WriteOutcome = {written: [], failed: []}
-  for (const group of groups(items, ctx.maxEntitiesPerTx)) {
-    const one = await writeGroup(group, ctx)
-    for (const w of one.written) outcome.written.push(w)
-    for (const f of one.failed) outcome.failed.push(f)
-  }
+  const outcome: WriteOutcome = {written: [], failed: [], superseded: []}
+  for (const group of groups(items, ctx.maxEntitiesPerTx)) add(outcome, await writeGroup(group, ctx))
   return outcome
 }
 
+function add(into: WriteOutcome, one: WriteOutcome): void {
+  for (const w of one.written) into.written.push(w)
+  for (const f of one.failed) into.failed.push(f)
+  for (const s of one.superseded ?? []) into.superseded?.push(s)
+}
+
 async function writeGroup(group: PreparedOp[], ctx: BatchContext): Promise<WriteOutcome> {
-  const paths = group.map((i) => i.path)
-  const retracted = group.filter((i) => i.op === 'retract').map((i) => i.path)
-  const rows = batchRows(group.flatMap((i) => (i.op === 'upsert' ? [i.rows] : [])))
+  let todo = group
   try {
-    // The work function may run more than once (the driver's retries): it holds no state between attempts.
+    // The work function may run more than once (the driver's retries): it keeps only `todo`, set anew by
+    // every attempt.
     await ctx.txs.write(async (tx) => {
+      // First: no other transaction writes these paths until this one ends (graph/cypher says why).
+      const locked = await ctx.txs.unwind(tx, REPLACE.lock, lockOrder(group.map((i) => i.path)))
+      todo = ctx.skipNewer ? notSuperseded(group, locked) : group
+      const paths = todo.map((i) => i.path)
+      const retracted = todo.filter((i) => i.op === 'retract').map((i) => i.path)
+      const rows = batchRows(todo.flatMap((i) => (i.op === 'upsert' ? [i.rows] : [])))
       const candidates = await deleteOld(ctx.txs, tx, paths)
       await ctx.txs.unwind(tx, REPLACE.deleteFiles, retracted)
       for (const name of BATCH_ORDER) await ctx.txs.unwind(tx, BATCH_QUERIES[name], rows[name])
       await cleanOrphans(ctx.txs, tx, candidates)
     })
-    ctx.stats.entities += group.reduce((n, i) => n + (i.op === 'upsert' ? entityCount(i.rows) : 0), 0)
-    return {written: group, failed: []}
+    ctx.stats.entities += todo.reduce((n, i) => n + (i.op === 'upsert' ? entityCount(i.rows) : 0), 0)
+    const kept = new Set(todo)
+    return {written: todo, failed: [], superseded: group.filter((i) => !kept.has(i))}
   } catch (error) {
     const failure = ctx.describe(error)
     if (failure.connectivity || group.length === 1) {
       return {written: [], failed: group.map((item) => ({item, code: failure.code, error: failure.error}))}
     }
     ctx.logger.warn(`a batch of ${group.length} files failed (${failure.error}); writing each alone`)
-    const outcome: WriteOutcome = {written: [], failed: []}
-    for (const item of group) {
-      const one = await writeGroup([item], ctx)
-      for (const w of one.written) outcome.written.push(w)
-      for (const f of one.failed) outcome.failed.push(f)
-    }
+    const outcome: WriteOutcome = {written: [], failed: [], superseded: []}
+    for (const item of group) add(outcome, await writeGroup([item], ctx))
     return outcome
   }
+}
+
+/** The paths to lock, deduplicated and in one order for every writer, so two groups never lock crosswise. */
+export function lockOrder(paths: readonly string[]): string[] {
+  return [...new Set(paths)].sort()
+}
+
+/**
+ * The items the graph holds no newer write of, by what the lock read: a path's SqlFile ingested after the
+ * item's time. A path the graph does not hold (never written, or retracted since) does not stop an item.
+ */
+function notSuperseded(group: PreparedOp[], locked: Row[]): PreparedOp[] {
+  const ingested = new Map(locked.map((r) => [r.path, typeof r.ingestedAt === 'string' ? ms(r.ingestedAt) : 0]))
+  return group.filter((i) => (ingested.get(i.path) ?? 0) <= ms(i.time))
+}
+
+/** An ISO time in ms; 0 for a time that does not parse (it orders first). */
+const ms = (iso: string): number => {
+  const t = Date.parse(iso)
+  return Number.isNaN(t) ? 0 : t
 }

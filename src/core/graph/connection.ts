@@ -25,8 +25,17 @@ export interface GraphConnectionOptions {
   failedFile: string
   /** Least time between two connection attempts while Neo4j is down (ms). */
   reconnectMs?: number
+  /** A write with no answer for this long makes the graph degraded until it ends (ms, default WRITE_HUNG_MS). */
+  hungMs?: number | undefined
   now?: () => number
 }
+
+/** How long a graph write may wait for Neo4j before /healthz says so (ms). */
+export const WRITE_HUNG_MS = 30_000
+/** How often a degraded graph is asked whether it answers again (ms). */
+export const PROBE_INTERVAL_MS = 2000
+/** How long a probe waits for Neo4j's answer before counting it as no answer (ms). */
+export const PROBE_TIMEOUT_MS = 5000
 
 export class GraphConnection implements GraphSink {
   readonly health: GraphHealth
@@ -34,6 +43,9 @@ export class GraphConnection implements GraphSink {
   private lastAttempt = Number.NEGATIVE_INFINITY
   /** Why the last batch's writes failed for a reason other than connectivity, until one succeeds. */
   private lastWriteFailure: string | undefined
+  /** When the write in flight started; undefined when none is. */
+  private writingSince: number | undefined
+  private probing = false
   private readonly now: () => number
 
   constructor(
@@ -55,16 +67,78 @@ export class GraphConnection implements GraphSink {
       const reason = this.health.downReason ?? 'Neo4j is unreachable'
       return {failed: ops.map((op) => ({op, code: 'E_NEO4J_UNAVAILABLE', error: reason})), transactions: 0}
     }
-    const result = await writer.apply(ops, options)
-    this.lastWriteFailure = result.failed[0]?.error
-    return result
+    this.writingSince = this.now()
+    try {
+      const result = await writer.apply(ops, options)
+      // Connectivity failures are the health's to tell (and the probe's to clear); others last until a write lands.
+      this.lastWriteFailure = result.failed.find((f) => f.code !== 'E_NEO4J_UNAVAILABLE')?.error
+      return result
+    } finally {
+      this.writingSince = undefined
+    }
   }
 
   /** What is wrong with the graph now, for /healthz; undefined when nothing is. */
   get problem(): string | undefined {
+    const problems: string[] = []
     const down = this.health.downReason
-    if (down !== undefined) return `Neo4j unreachable: ${down}`
-    return this.lastWriteFailure === undefined ? undefined : `Neo4j: graph writes failing: ${this.lastWriteFailure}`
+    if (down !== undefined) problems.push(`Neo4j unreachable: ${down}`)
+    if (this.hung()) {
+      const seconds = Math.round((this.now() - (this.writingSince ?? 0)) / 1000)
+      problems.push(`${down === undefined ? 'Neo4j: ' : ''}a graph write has had no answer for ${seconds} s`)
+    }
+    if (down === undefined && this.lastWriteFailure !== undefined)
+      problems.push(`Neo4j: graph writes failing: ${this.lastWriteFailure}`)
+    return problems.length === 0 ? undefined : problems.join('; ')
+  }
+
+  private hung(): boolean {
+    return this.writingSince !== undefined && this.now() - this.writingSince >= (this.options.hungMs ?? WRITE_HUNG_MS)
+  }
+
+  /**
+   * While the graph is degraded (down, or a write hung), ask Neo4j every `intervalMs` whether it answers, so
+   * that /healthz clears, and the failed writes are caught up (GraphHealth `onRecovered`), without waiting
+   * for the next write; and so that a write hung on a black-holed Neo4j turns into "unreachable". Costs
+   * nothing while the graph is fine. Returns the stop function.
+   */
+  startProbe(intervalMs = PROBE_INTERVAL_MS): () => void {
+    const timer = setInterval(() => {
+      void this.probeOnce()
+    }, intervalMs)
+    timer.unref()
+    return () => {
+      clearInterval(timer)
+    }
+  }
+
+  /** One probe if the graph is degraded and none is in flight. Never throws. */
+  async probeOnce(): Promise<void> {
+    if (this.probing) return
+    if (this.health.downReason === undefined && !this.hung()) return
+    this.probing = true
+    try {
+      const writer = await this.connect(false)
+      if (!writer) return
+      let timer: NodeJS.Timeout | undefined
+      const noAnswer = new Promise<'no answer'>((resolve) => {
+        timer = setTimeout(() => {
+          resolve('no answer')
+        }, PROBE_TIMEOUT_MS + 1000)
+      })
+      // The ping reports to the health itself: up on an answer, down on a connectivity error.
+      const answer = await Promise.race([writer.ping(PROBE_TIMEOUT_MS), noAnswer])
+      clearTimeout(timer)
+      const reason = `no answer within ${PROBE_TIMEOUT_MS / 1000} s`
+      // Down already (the ping's own error, say): keep that reason rather than flip between two in the log.
+      if (answer === 'no answer' && this.health.downReason === undefined && this.health.markDown(reason)) {
+        this.options.logger.error(`Neo4j at ${safeUri(this.conn.uri)} does not answer (${reason})`)
+      }
+    } catch (error) {
+      this.options.logger.debug(`Neo4j probe: ${errorMessage(error)}`)
+    } finally {
+      this.probing = false
+    }
   }
 
   async close(): Promise<void> {

@@ -18,6 +18,20 @@
  *   only (a key determines its name, so an existing node already has it).
  * HAS_COLUMN stays MERGE: it joins nodes that files share.
  *
+ * Why every batched transaction begins with REPLACE.lock: the delete-then-CREATE above is exact only while
+ * no other transaction writes the same path at the same time. Two of them (a service catching up and a
+ * `retry-failed` in another process, say) would each delete what was committed before either began, neither
+ * sees the other's uncommitted statements, and both CREATE: every CONTAINS, READS, WRITES and DERIVES_FROM
+ * of the path twice. The lock MERGEs each path's SqlFile and sets and removes a property on it, which takes
+ * Neo4j's write lock on that node (or, for a new path, on its uniqueness-constraint entry) until commit, so
+ * the second writer of a path waits for the first to commit and then deletes what the first wrote. Nothing
+ * stays of it: the property is removed in the same statement; a new upsert's node is the one `files` MERGEs;
+ * a retracted path's node goes with `deleteFiles` later in the transaction, and a rolled-back one with the
+ * rollback. The paths are locked sorted and deduplicated, so two groups sharing paths take their locks in
+ * one order and cannot deadlock on them. They can still deadlock on the shared Table and Column nodes (and
+ * a lock wait can end in one): Neo4j reports that as Neo.TransientError.Transaction.DeadlockDetected, which
+ * the driver's executeWrite retries with the whole work function (graph/transactions).
+ *
  * The baseline writes each entity in a transaction of its own, so its relationship queries MERGE their
  * endpoints (not MATCH): an orphan clean-up racing a baseline writer between its node and relationship
  * transactions can never make a relationship silently vanish.
@@ -39,6 +53,12 @@ const OF_PATH = (id: string): string => `${id} STARTS WITH path + '#' AND substr
 
 /** Taking out what paths produced before: `$rows` are paths. */
 export const REPLACE = {
+  /**
+   * First in every batched transaction; `$rows` are the group's paths, sorted and deduplicated (see above).
+   * Returns what the SqlFile held before this transaction (`ingestedAt` null for a path not in the graph).
+   */
+  lock: `UNWIND $rows AS path MERGE (f:SqlFile {path: path})
+    SET f.lineageLock = true REMOVE f.lineageLock RETURN path, f.ingestedAt AS ingestedAt`,
   deleteDerives: `UNWIND $rows AS path MATCH (a)-[r:DERIVES_FROM]->(b) WHERE ${OF_PATH('r.statementId')}
     DELETE r RETURN a:Table AS isTable, a.key AS a, b.key AS b`,
   deleteStatements: `UNWIND $rows AS path MATCH (s:Statement) WHERE ${OF_PATH('s.id')}

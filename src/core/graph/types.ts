@@ -29,6 +29,8 @@ export interface PreparedFailure {
 export interface PreparedResult {
   written: PreparedOp[]
   failed: PreparedFailure[]
+  /** Left out because the graph held a newer write of the path (only with `skipNewer`). */
+  superseded?: PreparedOp[]
   transactions: number
 }
 
@@ -64,4 +66,5 @@ export interface WriteFailure {
 export interface WriteOutcome {
   written: PreparedOp[]
   failed: PreparedFailure[]
+  superseded?: PreparedOp[]
 }

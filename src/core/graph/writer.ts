@@ -137,8 +137,12 @@ export class GraphWriter {
     }
   }
 
-  /** Like apply, for ops already turned into rows (retry-failed replays these from the failed-ingestion file). */
-  async applyPrepared(items: PreparedOp[], options: {batched: boolean}): Promise<PreparedResult> {
+  /**
+   * Like apply, for ops already turned into rows (retry-failed replays these from the failed-ingestion file).
+   * With `skipNewer` (batched only), an item whose path the graph holds from a write newer than the item's
+   * time, read under the transaction's path lock, is left out and comes back in `superseded`.
+   */
+  async applyPrepared(items: PreparedOp[], options: {batched: boolean; skipNewer?: boolean}): Promise<PreparedResult> {
     const before = this.stats.transactions
     // The last op of a path wins; the earlier ones are superseded, so they count as written.
     const last = new Map<string, PreparedOp>()
@@ -153,11 +157,17 @@ export class GraphWriter {
           logger: this.options.logger,
           maxEntitiesPerTx: this.options.maxEntitiesPerTx ?? DEFAULT_MAX_ENTITIES_PER_TX,
           describe,
+          skipNewer: options.skipNewer === true,
         })
       : await writeOneByOne(todo, {txs: this.txs, stats: this.stats, describe})
     const failed: PreparedFailure[] = outcome.failed
     this.stats.failures += failed.length
-    return {written: [...superseded, ...outcome.written], failed, transactions: this.stats.transactions - before}
+    return {
+      written: [...superseded, ...outcome.written],
+      failed,
+      superseded: outcome.superseded ?? [],
+      transactions: this.stats.transactions - before,
+    }
   }
 
   /** Delete the given Table and Column nodes when nothing references them any more (one transaction). */

@@ -1,28 +1,31 @@
 /**
- * What a running service does to catch up after a fault without a restart: when Neo4j comes back (GraphHealth
- * `onRecovered`) it reconciles again, so every file whose graph write did not land (ledger `failed`) is
+ * What a running service does to catch up after a fault without a restart: while the graph is degraded it
+ * probes Neo4j (GraphConnection `startProbe`), and when Neo4j comes back (GraphHealth `onRecovered`, by a
+ * probe or a write) it reconciles again, so every file whose graph write did not land (ledger `failed`) is
  * ingested again; and every OUTPUT_RETRY_MS it queues the files whose output a full disk refused
- * (FileOutcomes `dueOutputs`) until they are written. Throws nothing: a failed reconcile is logged.
+ * and those of batches that failed as a whole (a full state disk), until they are written (Ingestor `due`). Throws nothing: a failed reconcile is logged.
  */
 import {errorMessage} from '../errors.js'
-import type {GraphHealth} from '../graph/health.js'
+import type {GraphConnection} from '../graph/connection.js'
 import type {Logger} from '../logger.js'
 
 /** How often outputs a full disk refused are tried again (ms). */
 export const OUTPUT_RETRY_MS = 5000
 
 export interface CatchUpSource {
-  health: GraphHealth | undefined
+  graph: Pick<GraphConnection, 'health' | 'startProbe'> | undefined
   stopping: () => boolean
   reconcile: () => void
-  dueOutputs: () => string[]
+  /** Files to queue again every OUTPUT_RETRY_MS (outputs not written, files of failed batches). */
+  due: () => string[]
   queue: (relPath: string) => void
   logger: Logger
 }
 
 /** Start catching up; returns the stop function. */
 export function startCatchUp(source: CatchUpSource): () => void {
-  source.health?.onRecovered(() => {
+  const stopProbe = source.graph?.startProbe()
+  source.graph?.health.onRecovered(() => {
     if (source.stopping()) return
     try {
       source.reconcile()
@@ -32,9 +35,10 @@ export function startCatchUp(source: CatchUpSource): () => void {
   })
   const timer = setInterval(() => {
     if (source.stopping()) return
-    for (const rel of source.dueOutputs()) source.queue(rel)
+    for (const rel of source.due()) source.queue(rel)
   }, OUTPUT_RETRY_MS).unref()
   return () => {
     clearInterval(timer)
+    stopProbe?.()
   }
 }

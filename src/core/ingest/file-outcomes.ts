@@ -17,6 +17,8 @@ export class FileOutcomes {
   private readonly outputsDue = new Set<string>()
   /** The output failures of the batch being prepared, logged together by `endBatch`. */
   private batchOutputFailures: {relPath: string; error: OutputError}[] = []
+  /** The last output write that failed, for `problem`. */
+  private lastOutputError: OutputError | undefined
 
   constructor(
     private readonly stats: IngestStats,
@@ -94,6 +96,16 @@ export class FileOutcomes {
     return this.outputsDue.has(relPath)
   }
 
+  /** What is wrong with the output folder now (outputs not written), for /healthz; undefined when nothing is. */
+  get problem(): string | undefined {
+    if (this.outputsDue.size === 0) return undefined
+    const e = this.lastOutputError
+    return (
+      `output folder ${this.config().outDir}: ${this.outputsDue.size} output file(s) not written` +
+      (e ? ` (${e.code}: ${e.message})` : '')
+    )
+  }
+
   /** The files whose output is due, to be queued again. */
   dueOutputs(): string[] {
     return [...this.outputsDue]
@@ -122,6 +134,9 @@ export class FileOutcomes {
       this.outputsDue.delete(relPath)
       return
     }
+    this.lastOutputError = error
+    // Tried again every few seconds while the disk is full: counted and logged once, until it is written.
+    if (this.outputsDue.has(relPath)) return
     this.outputsDue.add(relPath)
     this.batchOutputFailures.push({relPath, error})
     this.stats.failed++

@@ -99,6 +99,8 @@ export class Ingestor {
   readonly outcomes: FileOutcomes
   /** Batches that failed as a whole (here with FEATURE_PARALLEL, in the service's loop otherwise). */
   readonly batchErrors: BatchErrors
+  /** Why the last failed graph write could not be kept in the failed-ingestion file, until one can. */
+  private failedFileProblem: string | undefined
   /** The graph write left running by `process` (FEATURE_PARALLEL), and the paths it writes. */
   private writing: {paths: ReadonlySet<string>; done: Promise<void>} | undefined
 
@@ -109,6 +111,16 @@ export class Ingestor {
     this.now = deps.now ?? (() => performance.now())
     this.batchErrors = new BatchErrors(deps.logger)
     this.outcomes = new FileOutcomes(this.stats, deps.logger, deps.observer ?? {}, () => this.config)
+  }
+
+  /** What is wrong with the disks now (outputs, the failed-ingestion file, the ledger), for /healthz. */
+  get problems(): string[] {
+    return [this.outcomes.problem, this.failedFileProblem, this.batchErrors.problem].filter((p) => p !== undefined)
+  }
+
+  /** Files to queue again: outputs a full disk refused, and the files of batches that failed as a whole. */
+  due(): string[] {
+    return [...new Set([...this.outcomes.dueOutputs(), ...this.batchErrors.due()])]
   }
 
   reconfigure(config: IngestConfig): void {
@@ -136,7 +148,10 @@ export class Ingestor {
       }
       const done = this.commit(prepared)
         .catch((error: unknown) => {
-          this.batchErrors.record(events.length, error)
+          this.batchErrors.record(
+            events.map((e) => e.relPath),
+            error,
+          )
         })
         .finally(release)
       const writing = {paths: new Set(events.map((e) => e.relPath)), done}
@@ -239,6 +254,7 @@ export class Ingestor {
       })
     }
     this.deps.ledger.apply(changes)
+    this.batchErrors.succeeded(done.map(({event}) => event.relPath))
     const end = this.now()
     const at = new Map(done.map(({event}) => [event.relPath, event.at]))
     for (const {path, row} of changes) {
@@ -282,10 +298,14 @@ export class Ingestor {
       transactions,
       failures: failed.length,
     })
-    if (failed.length === 0) return outcome
+    if (failed.length === 0) {
+      this.failedFileProblem = undefined // nothing needs that file now; what it lost is ingested again
+      return outcome
+    }
     const where = this.deps.failures.location
     try {
       await this.deps.failures.append(failed)
+      this.failedFileProblem = undefined
       for (const f of failed) outcome.set(f.op.path, 'failed')
       this.deps.logger.error(
         `graph write failed for ${failed.length} file(s); kept in ${where} for "lineage retry-failed"`,
@@ -296,6 +316,7 @@ export class Ingestor {
       )
     } catch (error) {
       for (const f of failed) outcome.set(f.op.path, 'lost')
+      this.failedFileProblem = `failed-ingestion file ${where} cannot be written: ${errorMessage(error)}`
       this.deps.logger.error(
         `graph write failed and the failed-ingestion file cannot be written (${errorMessage(error)}); ` +
           `${failed.length} file(s) will be ingested again at the next start`,

@@ -23,6 +23,8 @@ export interface ServiceOptions {
   observer?: IngestObserver
   /** Serve /metrics and /healthz (default true). A one-off `--once` run beside the service serves none. */
   serveMetrics?: boolean
+  /** A graph write with no answer for this long makes /healthz degraded (ms; default 30 s, WRITE_HUNG_MS). */
+  graphHungMs?: number
 }
 
 export interface RunSummary {
@@ -32,8 +34,8 @@ export interface RunSummary {
   unchanged: number
   removed: number
   graphFailures: number
-  /** Batches that failed as a whole (a ledger or state write refused, a bug): their files are ingested again
-   * at the next start. The first such failure's message names the path and the reason. */
+  /** Batches that failed as a whole (a ledger or state write refused, a bug): their files are queued again
+   * by a running service, and ingested again at the next start. The first such failure's message names the path and the reason. */
   batchErrors: number
   firstBatchError: string | null
   seconds: number

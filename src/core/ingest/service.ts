@@ -120,7 +120,8 @@ class Service implements ServiceHandle {
     this.ledger = Ledger.open(join(s.stateDir, 'ledger.sqlite'), logger)
     this.batcher = new Batcher(batching(s))
     this.parsing = new ParseResources(() => this.flags.settings, logger, metrics)
-    this.graph = s.neo4j && new GraphConnection(s.neo4j, {logger, failedFile: s.failedFile})
+    this.graph =
+      s.neo4j && new GraphConnection(s.neo4j, {logger, failedFile: s.failedFile, hungMs: options.graphHungMs})
     this.ingestor = new Ingestor(s, {
       logger,
       ledger: this.ledger,
@@ -137,7 +138,9 @@ class Service implements ServiceHandle {
         stopping: () => this.stopping,
         queueSize: () => this.queueSize(),
         problems: () =>
-          [this.graph?.problem, this.folder?.problem, this.held, this.fatal?.message].filter((p) => p !== undefined),
+          [this.graph?.problem, this.folder?.problem, ...this.ingestor.problems, this.held, this.fatal?.message].filter(
+            (p) => p !== undefined,
+          ),
         lastBatchAt: () => this.lastBatchAt,
         filesProcessed: () => this.stats.files,
         metricsPort: () => this.metricsPort,
@@ -204,10 +207,10 @@ class Service implements ServiceHandle {
     // Failed graph writes after an outage, outputs a full disk refused: caught up without a restart.
     if (!this.options.once) {
       this.stopCatchUp = startCatchUp({
-        health: this.graph?.health,
+        graph: this.graph,
         stopping: () => this.stopping,
         reconcile: () => this.reconcile(false),
-        dueOutputs: () => this.ingestor.outcomes.dueOutputs(),
+        due: () => this.ingestor.due(),
         queue: (rel) => {
           this.batcher.push('upsert', rel)
         },
@@ -253,7 +256,10 @@ class Service implements ServiceHandle {
       try {
         await this.ingestor.process(batch)
       } catch (error) {
-        this.ingestor.batchErrors.record(batch.length, error)
+        this.ingestor.batchErrors.record(
+          batch.map((e) => e.relPath),
+          error,
+        )
       }
       this.lastBatchAt = new Date().toISOString()
       this.metrics.queueSize(this.queueSize())

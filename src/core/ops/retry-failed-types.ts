@@ -8,7 +8,7 @@ export type {SkipReason} from './replay-plan.js'
 
 /** The part of GraphWriter a replay uses. */
 export interface ReplayWriter {
-  applyPrepared(items: PreparedOp[], options: {batched: boolean}): Promise<PreparedResult>
+  applyPrepared(items: PreparedOp[], options: {batched: boolean; skipNewer?: boolean}): Promise<PreparedResult>
   fileStates(paths: string[]): Promise<Map<string, FileState>>
   removeOrphans(tableKeys: Iterable<string>, columnKeys: Iterable<string>): Promise<void>
   close(): Promise<void>

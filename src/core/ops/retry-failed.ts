@@ -4,7 +4,9 @@
  * - skip what is already in the graph: an upsert whose SqlFile carries the same contentHash, an op superseded
  *   by a newer write of its path (a later op in the file, a SqlFile ingested after it, or a "superseded"
  *   marker the service wrote after a newer write of the path landed), a retraction whose file is gone;
- * - replay the rest through GraphWriter.applyPrepared (MERGE semantics: replaying twice adds nothing);
+ * - replay the rest through GraphWriter.applyPrepared (MERGE semantics: replaying twice adds nothing). In
+ *   batched mode the write itself skips, as superseded, a path the graph got a newer write of after the
+ *   skip decision (a running service catching up): it reads that under the path lock it writes under;
  * - rewrite the file (under the appenders' lock, temp + rename) so it keeps only what still fails, the
  *   invalid lines, the lines not yet reached and whatever a running service appended meanwhile; a marker
  *   is dropped once no older entry of its path is left.
@@ -176,10 +178,17 @@ async function replayChunk(
     // A skipped upsert may have left nodes of a half-written attempt (baseline mode): clean those up.
     if (slot.entry.op === 'upsert' && decision === 'superseded') collectKeys(slot.entry.rows, orphans)
   }
-  const outcome = await writer.applyPrepared([...toReplay.keys()], {batched: options.batched})
+  // skipNewer: the service may have written a path since classify read the graph; its write is the newer.
+  const outcome = await writer.applyPrepared([...toReplay.keys()], {batched: options.batched, skipNewer: true})
   for (const item of outcome.written) {
     const slot = toReplay.get(item)
     if (slot) slot.state = 'done'
+  }
+  for (const item of outcome.superseded ?? []) {
+    const slot = toReplay.get(item)
+    if (!slot) continue
+    slot.state = 'done'
+    countSkip(result, 'superseded')
   }
   result.replayed += outcome.written.length
   const time = clock().toISOString()
