@@ -115,7 +115,7 @@ export type {CheckResult, CheckStatus, VerifyOptions, VerifyResult} from './ops/
 
 /** Start the ingestion service (what `lineage watch` runs); see ServiceHandle for stopping it. */
 export async function startService(options: ServiceOptions): Promise<ServiceHandle> {
-  const service = await import('./ingest/service.js')
+  const service = await import('./ingest/start.js')
   return service.startService(options)
 }
 

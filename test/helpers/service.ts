@@ -3,7 +3,8 @@ import {dirname, join} from 'node:path'
 
 import {isolatedFolders} from '../../src/bench/bench.js'
 import type {IngestObserver} from '../../src/core/ingest/observer.js'
-import {startService, type ServiceHandle, type ServiceOptions} from '../../src/core/ingest/service.js'
+import type {ServiceHandle, ServiceOptions} from '../../src/core/ingest/service.js'
+import {startService} from '../../src/core/ingest/start.js'
 
 /** Poll until `check` holds, or fail with `what` after `timeoutMs`. */
 export async function waitFor(

@@ -12,7 +12,6 @@
 import {existsSync} from 'node:fs'
 import {join} from 'node:path'
 
-import {errorMessage} from '../errors.js'
 import {BatchErrors} from './batch-errors.js'
 import type {GraphSink} from '../graph/connection.js'
 import type {GraphOp} from '../graph/model.js'
@@ -20,6 +19,7 @@ import type {Logger} from '../logger.js'
 import type {Settings} from '../ops/settings.js'
 import type {FileEvent} from './batcher.js'
 import type {FailureSink} from './dead-letter.js'
+import {GraphStep} from './graph-step.js'
 import {removeOutput} from './file-task.js'
 import {FileOutcomes} from './file-outcomes.js'
 import type {LedgerRow, LedgerStore} from './ledger.js'
@@ -99,8 +99,8 @@ export class Ingestor {
   readonly outcomes: FileOutcomes
   /** Batches that failed as a whole (here with FEATURE_PARALLEL, in the service's loop otherwise). */
   readonly batchErrors: BatchErrors
-  /** Why the last failed graph write could not be kept in the failed-ingestion file, until one can. */
-  private failedFileProblem: string | undefined
+  /** The graph write of a batch, and what its failures become. */
+  private readonly graphStep: GraphStep
   /** The graph write left running by `process` (FEATURE_PARALLEL), and the paths it writes. */
   private writing: {paths: ReadonlySet<string>; done: Promise<void>} | undefined
 
@@ -111,11 +111,12 @@ export class Ingestor {
     this.now = deps.now ?? (() => performance.now())
     this.batchErrors = new BatchErrors(deps.logger)
     this.outcomes = new FileOutcomes(this.stats, deps.logger, deps.observer ?? {}, () => this.config)
+    this.graphStep = new GraphStep(deps, this.stats, this.now)
   }
 
   /** What is wrong with the disks now (outputs, the failed-ingestion file, the ledger), for /healthz. */
   get problems(): string[] {
-    return [this.outcomes.problem, this.failedFileProblem, this.batchErrors.problem].filter((p) => p !== undefined)
+    return [this.outcomes.problem, this.graphStep.problem, this.batchErrors.problem].filter((p) => p !== undefined)
   }
 
   /** Files to queue again: outputs a full disk refused, and the files of batches that failed as a whole. */
@@ -240,8 +241,8 @@ export class Ingestor {
     const {started, ops, done, ledgerRows} = prepared
     // Rows read while the previous write of the same paths was in flight: read them again now it landed.
     for (const path of prepared.stale) ledgerRows.set(path, this.deps.ledger.get(path))
-    const failedPaths = await this.writeGraph(ops)
-    await this.markSuperseded(ops, failedPaths, ledgerRows)
+    const failedPaths = await this.graphStep.write(ops, this.config.features['neo4j-batch'])
+    await this.graphStep.markSuperseded(ops, failedPaths, ledgerRows)
     const changes: {path: string; row: LedgerRow | null}[] = []
     for (const {event, row} of done) {
       const failure = failedPaths.get(event.relPath)
@@ -264,64 +265,5 @@ export class Ingestor {
     this.stats.batches++
     this.stats.lastBatchAt = end
     this.deps.observer?.batchDone?.({files: done.length, seconds: (end - started) / 1000})
-  }
-
-  /** Older failed writes of a path written now must never be replayed over it (see dead-letter.ts). */
-  private async markSuperseded(
-    ops: GraphOp[],
-    failedPaths: Map<string, 'failed' | 'lost'>,
-    ledgerRows: Map<string, LedgerRow | undefined>,
-  ): Promise<void> {
-    if (!this.deps.graph) return
-    try {
-      const written = ops.filter((op) => !failedPaths.has(op.path))
-      await this.deps.failures.markSuperseded(written, (path) => ledgerRows.get(path)?.graph === 'failed')
-    } catch (error) {
-      this.deps.logger.error(
-        `cannot record superseded writes in ${this.deps.failures.location} (${errorMessage(error)}); ` +
-          `"lineage retry-failed" may replay old lineage over newer writes`,
-      )
-    }
-  }
-
-  /** Write the ops; returns the paths whose write failed: 'failed' (in the failed file) or 'lost' (not even that). */
-  private async writeGraph(ops: GraphOp[]): Promise<Map<string, 'failed' | 'lost'>> {
-    const outcome = new Map<string, 'failed' | 'lost'>()
-    const graph = this.deps.graph
-    if (ops.length === 0 || !graph) return outcome
-    const started = this.now()
-    const {failed, transactions} = await graph.apply(ops, {batched: this.config.features['neo4j-batch']})
-    this.stats.transactions += transactions
-    this.stats.graphFailures += failed.length
-    this.deps.observer?.graphWritten?.({
-      seconds: (this.now() - started) / 1000,
-      transactions,
-      failures: failed.length,
-    })
-    if (failed.length === 0) {
-      this.failedFileProblem = undefined // nothing needs that file now; what it lost is ingested again
-      return outcome
-    }
-    const where = this.deps.failures.location
-    try {
-      await this.deps.failures.append(failed)
-      this.failedFileProblem = undefined
-      for (const f of failed) outcome.set(f.op.path, 'failed')
-      this.deps.logger.error(
-        `graph write failed for ${failed.length} file(s); kept in ${where} for "lineage retry-failed"`,
-        {
-          reason: failed[0]?.error,
-          code: failed[0]?.code,
-        },
-      )
-    } catch (error) {
-      for (const f of failed) outcome.set(f.op.path, 'lost')
-      this.failedFileProblem = `failed-ingestion file ${where} cannot be written: ${errorMessage(error)}`
-      this.deps.logger.error(
-        `graph write failed and the failed-ingestion file cannot be written (${errorMessage(error)}); ` +
-          `${failed.length} file(s) will be ingested again at the next start`,
-      )
-    }
-    return outcome
   }
 }

@@ -4,17 +4,16 @@
  * ingestor with its parsers (worker pool or main thread), parse cache, graph connection and failed-ingestion
  * file, the metrics endpoint, and the heartbeat the ops commands read.
  *
- * Contract: `startService` throws only for what makes running pointless (bad configuration, the watched folder
+ * Started by `startService` (start.ts). Contract: it throws only for what makes running pointless (bad configuration, the watched folder
  * missing, the metrics port taken, Neo4j rejecting the credentials). Everything else (Neo4j down, a corrupt
  * cache, crashing workers, bad files) is logged, counted and survived. `stop()` finishes the batch in flight;
  * events not yet taken are left to the next start's reconcile, so nothing accepted is lost.
  */
-import {existsSync, mkdirSync, statSync} from 'node:fs'
 import {join} from 'node:path'
 
 import {LineageError} from '../errors.js'
 import {GraphConnection} from '../graph/connection.js'
-import {openLogger, type ServiceLogger} from '../logger.js'
+import type {ServiceLogger} from '../logger.js'
 import {FEATURES, type Settings} from '../ops/settings.js'
 import type {FlagState} from '../ops/flag-state.js'
 import {Batcher} from './batcher.js'
@@ -26,68 +25,17 @@ import {Ledger} from './ledger.js'
 import {logObserver} from './log-observer.js'
 import {Metrics} from './metrics.js'
 import {combineObservers} from './observer.js'
-import {lineageNamespace} from '../ops/namespace.js'
-import {OpenLineageEmitter} from './openlineage-observer.js'
+import type {OpenLineageEmitter} from './openlineage-observer.js'
 import {ParseResources} from './parsers.js'
 import {reconcile} from './reconciler.js'
 import type {RunSummary, ServiceHandle, ServiceOptions} from './service-types.js'
-import {startCatchUp} from './catch-up.js'
-import {startIncompleteRetry} from './incomplete-retry.js'
+import {startBackground} from './background.js'
 import {FolderGuard} from './folder-guard.js'
 import {batching, startupLines} from './startup.js'
 
 export type {RunSummary, ServiceHandle, ServiceOptions} from './service-types.js'
 
-export async function startService(options: ServiceOptions): Promise<ServiceHandle> {
-  const flags = FlagWatcher.load(options.settings)
-  const {rawDir, outDir, logFile} = flags.settings
-  if (!existsSync(rawDir) || !statSync(rawDir).isDirectory()) {
-    throw new LineageError(
-      'E_CONFIG',
-      `the watched folder ${rawDir} does not exist`,
-      'Create it, or pass the folder to watch: lineage watch RAW OUT',
-    )
-  }
-  mkdirSync(outDir, {recursive: true})
-  const logger = await openLogger({
-    level: options.logLevel,
-    file: logFile,
-    ...(options.stream ? {stream: options.stream} : {}),
-  })
-  const metrics = await Metrics.create()
-  const {url, namespace} = flags.settings.openLineage
-  let openLineage: OpenLineageEmitter | undefined
-  try {
-    openLineage =
-      url === undefined
-        ? undefined
-        : await OpenLineageEmitter.create({
-            url,
-            namespace: lineageNamespace({setting: namespace, rawDir}),
-            rawDir,
-            outDir,
-            logger,
-            registry: metrics.signals,
-          })
-  } catch (error) {
-    await logger.close()
-    throw error
-  }
-  if (openLineage) {
-    logger.info(
-      `OpenLineage: one event per ingested file to ${openLineage.endpoint.display}, namespace ${openLineage.namespace}`,
-    )
-  }
-  const service = new Service(options, flags, logger, metrics, openLineage)
-  try {
-    return await service.start()
-  } catch (error) {
-    await service.abort()
-    throw error
-  }
-}
-
-class Service implements ServiceHandle {
+export class Service implements ServiceHandle {
   metricsPort: number | undefined
   reconciled = 0
   done!: Promise<RunSummary>
@@ -104,8 +52,7 @@ class Service implements ServiceHandle {
   private lastBatchAt: string | null = null
   /** A failure that stopped the service (the watch limit), reported on /healthz while it stops. */
   private fatal: LineageError | undefined
-  private stopCatchUp: (() => void) | undefined
-  private stopIncompleteRetry: (() => void) | undefined
+  private stopBackground: (() => void) | undefined
   private folder: FolderGuard | undefined
   private held: string | undefined // why the last reconcile held retractions back (a mass retraction)
 
@@ -204,31 +151,23 @@ class Service implements ServiceHandle {
       this.logger,
     )
     this.heartbeat.start()
-    // Failed graph writes after an outage, outputs a full disk refused: caught up without a restart.
+    // Failed graph writes after an outage, outputs a full disk refused, parses cut short: without a restart.
     if (!this.options.once) {
-      this.stopCatchUp = startCatchUp({
+      this.stopBackground = startBackground({
         graph: this.graph,
+        ledger: this.ledger,
+        settings: () => this.settings,
         stopping: () => this.stopping,
+        idle: () => this.queueSize() + this.stats.inFlight === 0,
         reconcile: () => this.reconcile(false),
         due: () => this.ingestor.due(),
         queue: (rel) => {
           this.batcher.push('upsert', rel)
         },
-        logger: this.logger,
-      })
-      this.stopIncompleteRetry = startIncompleteRetry({
-        baseMs: () => this.settings.parseTimeoutMs,
-        intervalMs: () => this.settings.incompleteRetryMs,
-        busy: () => this.queueSize() + this.stats.inFlight > 0,
-        stopping: () => this.stopping,
-        incomplete: () => this.ledger.incomplete(),
-        queue: (rel) => {
-          this.batcher.push('upsert', rel)
-        },
-        logger: this.logger,
         report: (pending, exhausted) => {
           this.metrics.incomplete(pending, exhausted)
         },
+        logger: this.logger,
       })
     }
     this.done = this.loop()
@@ -305,8 +244,7 @@ class Service implements ServiceHandle {
   /** Close everything, last the log (so what a failed start logged stays in the file). */
   async abort(): Promise<void> {
     this.stopping = true
-    this.stopCatchUp?.()
-    this.stopIncompleteRetry?.()
+    this.stopBackground?.()
     this.flags.stop()
     await this.watcher?.close()
     await this.parsing.close()

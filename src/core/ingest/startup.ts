@@ -1,8 +1,14 @@
 /**
  * What the service derives from its settings at start and at every flag change, kept out of the wiring: the
- * batcher's options (batching off is one file per batch, no window) and the lines it logs when it starts.
+ * batcher's options (batching off is one file per batch, no window), the lines it logs when it starts, and the
+ * OpenLineage emitter when LINEAGE_OPENLINEAGE_URL is set.
  */
+import type {Registry} from 'prom-client'
+
+import type {Logger} from '../logger.js'
+import {lineageNamespace} from '../ops/namespace.js'
 import {FEATURES, type Settings} from '../ops/settings.js'
+import {OpenLineageEmitter} from './openlineage-observer.js'
 
 export const batching = (s: Settings) =>
   s.features.batching
@@ -24,4 +30,22 @@ export function startupLines(s: Settings, metricsPort: number | undefined): stri
       (metricsPort !== undefined ? `; metrics on http://${s.metrics.host}:${metricsPort}/metrics` : ''),
   )
   return lines
+}
+
+/** The OpenLineage emitter `watch` sends each ingested file's event to, when a URL is set; says where. */
+export async function openLineageFor(
+  s: Settings,
+  logger: Logger,
+  registry: Registry,
+): Promise<OpenLineageEmitter | undefined> {
+  const {url, namespace} = s.openLineage
+  if (url === undefined) return undefined
+  const {rawDir, outDir} = s
+  const emitter = await OpenLineageEmitter.create({
+    url,
+    namespace: lineageNamespace({setting: namespace, rawDir}),
+    ...{rawDir, outDir, logger, registry},
+  })
+  logger.info(`OpenLineage: one event per ingested file to ${emitter.endpoint.display}, namespace ${emitter.namespace}`)
+  return emitter
 }
