@@ -4,6 +4,7 @@ import {join} from 'node:path'
 
 import {expect} from 'chai'
 
+import {measureCeiling} from '../../src/bench/ceiling.js'
 import {canonicalJson, compareDigests, digestOutput, pathOfStatement} from '../../src/bench/graph.js'
 import {judge, percentile, summarizeStep, unsettled, type StepMeasure} from '../../src/bench/report.js'
 import {BENCH_STEPS, selectSteps, stepConfigs} from '../../src/bench/steps.js'
@@ -260,6 +261,30 @@ describe('bench comparisons', () => {
       ).to.deep.equal([])
     } finally {
       tmp.remove()
+    }
+  })
+})
+
+describe('bench parse ceiling', function () {
+  // Worker threads load tsx and the grammars first (from the sources here, as under bin/dev.js).
+  this.timeout(60_000)
+
+  it('extracts every file of the corpus once, across the threads, and times it', async () => {
+    const corpus = files(40)
+    const ceiling = await measureCeiling(corpus, {dialect: 'ansi', threads: 2})
+    expect(ceiling).to.include({threads: 2, files: 40, statements: 40})
+    expect(ceiling.seconds).to.be.greaterThan(0)
+    expect(ceiling.filesPerSecond).to.be.closeTo(40 / ceiling.seconds, 1e-6)
+  })
+
+  it('stops with E_INTERRUPTED (130) when the signal aborts', async () => {
+    const abort = new AbortController()
+    abort.abort()
+    try {
+      await measureCeiling(files(5), {dialect: 'ansi', threads: 1, signal: abort.signal})
+      expect.fail('expected an interruption')
+    } catch (error) {
+      expect(isLineageError(error) && error.exit).to.equal(130)
     }
   })
 })
