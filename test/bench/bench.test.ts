@@ -6,7 +6,14 @@ import {expect} from 'chai'
 
 import {measureCeiling} from '../../src/bench/ceiling.js'
 import {canonicalJson, compareDigests, digestOutput, pathOfStatement} from '../../src/bench/graph.js'
-import {judge, percentile, summarizeStep, unsettled, type StepMeasure} from '../../src/bench/report.js'
+import {
+  judge,
+  percentile,
+  summarizeCeiling,
+  summarizeStep,
+  unsettled,
+  type StepMeasure,
+} from '../../src/bench/report.js'
 import {BENCH_STEPS, selectSteps, stepConfigs} from '../../src/bench/steps.js'
 import {
   BURST_SPREAD_MS,
@@ -201,6 +208,17 @@ describe('bench report maths', () => {
     const fast = summarizeStep(cache, measure(40, {cacheHits: 1, cacheMisses: 3, transactions: 9}), 1200, 600)
     expect(fast).to.include({filesPerMinute: 1800, speedup: 15, cacheHitRate: 0.25, transactions: 9, peakRssMb: 300})
     expect(fast.cpuSeconds).to.equal(12.35)
+  })
+
+  it("gives the initial ingest's files per second and its share of the parse ceiling", () => {
+    const [baseline] = stepConfigs()
+    if (!baseline) throw new Error('no steps')
+    // 100 files in an initial ingest of 8 s (0.8 of 10 s): 12.5 files/s, against a ceiling of 50 files/s.
+    const ceiling = {threads: 2, files: 100, seconds: 2.00049, filesPerSecond: 49.98776}
+    const step = summarizeStep(baseline, measure(10), 120, undefined, {files: 100, ceiling})
+    expect(step).to.include({initialFilesPerSecond: 12.5, ceilingRatio: 0.25})
+    expect(summarizeCeiling(ceiling)).to.deep.equal({threads: 2, files: 100, seconds: 2, filesPerSecond: 50})
+    expect(summarizeStep(baseline, measure(10), 120, undefined).ceilingRatio).to.equal(null)
   })
 
   it('fails a step that differs and an all-on speedup under the minimum', () => {
