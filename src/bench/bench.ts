@@ -2,6 +2,10 @@
  * `lineage bench`: the real pipeline, in process and end to end, once per configuration (steps.ts), on
  * the same workload (workload.ts), each from an empty cache, ledger and state folder and an empty graph.
  *
+ * First, once per run, the parse ceiling (ceiling.ts): the corpus already in memory, extracted by as many threads
+ * as the machine has (the available parallelism), with nothing else. Each step's initial ingest is reported as
+ * a share of it (`ceilingRatio`).
+ *
  * A step starts the service in watch mode (startService, the core's public surface) on an empty watched folder,
  * copies the corpus in so that chokidar's events drive it, waits until every file has settled (the service
  * reported its ledger row with its final content, which it writes only after the graph write landed), then
@@ -16,12 +20,13 @@
  * Throws LineageError: E_USAGE (64) for bad options or a non-empty graph, E_CONFIG (78), E_NEO4J_UNAVAILABLE
  * (69), E_INTERRUPTED (130) when the signal aborts, E_INTERNAL (1) when a step never settles.
  */
-import {cpus, loadavg, totalmem, tmpdir} from 'node:os'
+import {availableParallelism, cpus, loadavg, totalmem, tmpdir} from 'node:os'
 import {mkdirSync, mkdtempSync, rmSync} from 'node:fs'
 import {join} from 'node:path'
 
+import {type Ceiling, measureCeiling} from './ceiling.js'
 import {BenchGraph, compareDigests, type Digest, digestOutput} from './graph.js'
-import {judge, type BenchReport, type BenchStep, type StepMeasure, summarizeStep} from './report.js'
+import {judge, type BenchReport, type BenchStep, type StepMeasure, summarizeCeiling, summarizeStep} from './report.js'
 import {Settler} from './settle.js'
 import {selectSteps, type StepConfig} from './steps.js'
 import {
@@ -136,14 +141,16 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   const fileChanges = files.length + plan.actions.length
   const steps: BenchStep[] = []
   const problems: string[] = []
+  let ceiling: Ceiling | undefined
   try {
     tmp = mkdtempSync(join(options.tmpRoot ?? tmpdir(), 'lineage-bench-'))
+    ceiling = await runCeiling(files, settings, options)
     let baseline: Baseline | undefined
     for (const [i, config] of configs.entries()) {
       options.logger.info(`[${i + 1}/${configs.length}] ${config.name}: ${config.summary}`)
       await graph?.clear()
       const run = await runStep(config, join(tmp, `${i + 1}-${config.name}`), files, plan, graph, options)
-      const step = summarizeStep(config, run.measure, fileChanges, baseline?.seconds)
+      const step = summarizeStep(config, run.measure, fileChanges, baseline?.seconds, {files: files.length, ceiling})
       if (run.failedWrites > 0) {
         problems.push(`step ${config.name}: ${run.failedWrites} graph write(s) failed (see ${run.failedFile})`)
         keep = true
@@ -162,7 +169,8 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       steps.push(step)
       options.logger.info(
         `  ${step.seconds.toFixed(1)} s (${step.initialSeconds.toFixed(1)} s initial, ${step.burstSeconds.toFixed(1)} s burst), ` +
-          `${step.filesPerMinute} files/min, ${step.speedup}x` +
+          `${step.filesPerMinute} files/min, ${step.speedup}x, initial ingest ${step.initialFilesPerSecond} files/s = ` +
+          `${Math.round((step.ceilingRatio ?? 0) * 100)}% of the parse ceiling` +
           (step.matchesBaseline === null ? '' : step.matchesBaseline ? ', same result as the baseline' : ', DIFFERS'),
       )
     }
@@ -206,9 +214,35 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       },
       description: describeWorkload(files, plan),
     },
+    ceiling: summarizeCeiling(ceiling),
     machine: {...machine(), loadAverageAtStart: loadAtStart.map((n) => Math.round(n * 100) / 100)},
     keptAt: keep ? tmp : null,
   }
+}
+
+/**
+ * The parse ceiling on the corpus (ceiling.ts), once per run, before the steps: the share of it that each
+ * step's initial ingest reaches is the ratio the report gives.
+ */
+async function runCeiling(files: readonly BenchFile[], settings: Settings, options: BenchOptions): Promise<Ceiling> {
+  const threads = availableParallelism()
+  options.logger.info(
+    `parse ceiling: ${files.length} files in memory, ${threads} thread${threads === 1 ? '' : 's'} (the available parallelism), extraction only`,
+  )
+  const ceiling = await measureCeiling(files, {
+    dialect: settings.dialect,
+    defaultDatabase: settings.defaultDatabase,
+    defaultSchema: settings.defaultSchema,
+    threads,
+    signal: options.signal,
+  })
+  if (ceiling.files !== files.length) {
+    throw new LineageError('E_INTERNAL', `the parse ceiling extracted ${ceiling.files} of ${files.length} files`)
+  }
+  options.logger.info(
+    `  ${ceiling.filesPerSecond.toFixed(1)} files/s (${ceiling.seconds.toFixed(2)} s, ${ceiling.statements} statements)`,
+  )
+  return ceiling
 }
 
 function compare(got: Digest, want: Digest, what: 'graph' | 'output'): string[] {

@@ -20,6 +20,13 @@ export interface BenchStep {
   transactions: number
   /** The baseline's wall time over this step's. */
   speedup: number
+  /** Files of the corpus per second of the initial ingest (the phase the parse ceiling is comparable with). */
+  initialFilesPerSecond: number
+  /**
+   * `initialFilesPerSecond` over the parse ceiling's files per second (a fraction: 0.85 is 85%), the share of
+   * the machine's parse capacity the pipeline delivered; null only when no ceiling was measured.
+   */
+  ceilingRatio: number | null
   summary: string
   features: Record<Feature, boolean>
   workers: number
@@ -67,6 +74,17 @@ export interface BenchMachine {
   loadAverage: number[]
 }
 
+/**
+ * The parse ceiling (ceiling.ts), measured once per run on the same corpus: the files already in memory,
+ * `threads` worker threads (the available parallelism) doing nothing but the extraction.
+ */
+export interface BenchCeiling {
+  threads: number
+  files: number
+  seconds: number
+  filesPerSecond: number
+}
+
 export interface BenchReport {
   /** The first line of the human report: whether the graph step ran. */
   headline: string
@@ -78,6 +96,8 @@ export interface BenchReport {
   ok: boolean
   problems: string[]
   workload: BenchWorkload
+  /** What every step's `ceilingRatio` is relative to. */
+  ceiling: BenchCeiling
   machine: BenchMachine
   /** Where the work folder was kept (--keep, or after a failure); null when it was removed. */
   keptAt: string | null
@@ -136,15 +156,26 @@ export interface StepIdentity {
   debounceSeconds: number
 }
 
-/** Turn a step's measurements into its report row. `baselineSeconds` undefined: this is the baseline. */
+/** The ceiling as the report shows it (rounded). */
+export function summarizeCeiling(c: BenchCeiling): BenchCeiling {
+  return {threads: c.threads, files: c.files, seconds: round(c.seconds, 3), filesPerSecond: round(c.filesPerSecond, 1)}
+}
+
+/**
+ * Turn a step's measurements into its report row. `baselineSeconds` undefined: this is the baseline.
+ * `initial`: the corpus's file count and the parse ceiling, for the initial ingest's rate and ratio.
+ */
 export function summarizeStep(
   step: StepIdentity,
   m: StepMeasure,
   fileChanges: number,
   baselineSeconds: number | undefined,
+  initial?: {files: number; ceiling: Pick<BenchCeiling, 'filesPerSecond'> | undefined},
 ): BenchStep {
   const s = m.stats
   const lookups = s.cacheHits + s.cacheMisses
+  const initialRate = initial && m.initialSeconds > 0 ? initial.files / m.initialSeconds : 0
+  const ceilingRate = initial?.ceiling?.filesPerSecond ?? 0
   return {
     name: step.name,
     filesPerMinute: round(m.seconds > 0 ? fileChanges / (m.seconds / 60) : 0, 1),
@@ -155,6 +186,8 @@ export function summarizeStep(
     cacheHitRate: step.features['parse-cache'] ? round(lookups > 0 ? s.cacheHits / lookups : 0, 3) : null,
     transactions: s.transactions,
     speedup: round(baselineSeconds === undefined || m.seconds <= 0 ? 1 : baselineSeconds / m.seconds, 2),
+    initialFilesPerSecond: round(initialRate, 1),
+    ceilingRatio: ceilingRate > 0 ? round(initialRate / ceilingRate, 3) : null,
     summary: step.summary,
     features: step.features,
     workers: step.workers,

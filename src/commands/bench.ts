@@ -15,7 +15,10 @@ parallel added one at a time, then all on with the default tuning. Each starts f
 graph; the corpus is copied into an empty watched folder so the watcher's events drive it, then a burst of saves \
 follows (re-saved, edited, saved several times, deleted). Reports files per minute, p50 and p95 event-to-graph \
 latency, CPU, peak memory, cache hit rate, Neo4j transactions and the speedup; every step's graph and output must \
-equal the baseline's. Without NEO4J_URI the graph step is off (the first line says so). The bench deletes \
+equal the baseline's. Before the steps it measures the parse ceiling once on the same corpus: the files already \
+in memory, extracted by as many threads as the machine has (the available parallelism, shown in the output) and \
+nothing else; each step's initial ingest is reported as a share of it (--json: "ceiling" {threads, files, \
+seconds, filesPerSecond}, and per step "initialFilesPerSecond" and "ceilingRatio", a fraction). Without NEO4J_URI the graph step is off (the first line says so). The bench deletes \
 everything in the graph between steps: it refuses a graph that is not empty unless --clear-graph is given. It \
 works in a temporary folder, never in the data folders. Exit 1 when a step differs, a graph write failed, or the \
 all-on speedup is under --min-speedup.`
@@ -26,6 +29,10 @@ all-on speedup is under --min-speedup.`
       description: 'The regression check of the runbook, against a scratch Neo4j',
       command:
         'NEO4J_URI=bolt://127.0.0.1:7687 <%= config.bin %> <%= command.id %> --files 2000 --min-speedup 10 --json',
+    },
+    {
+      description: "The default configuration's share of the parse ceiling (steps[].ceilingRatio), as JSON",
+      command: '<%= config.bin %> <%= command.id %> --files 300 --steps all-on --json',
     },
     {
       description: 'Only the baseline and all on, over your own SQL',

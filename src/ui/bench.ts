@@ -1,4 +1,7 @@
-/** The human form of `lineage bench`'s report: the graph line first, the workload, one table row per step. */
+/**
+ * The human form of `lineage bench`'s report: the graph line first, the workload, the parse ceiling, one table
+ * row per step (its initial ingest as a share of the ceiling among them).
+ */
 import type {BenchReport} from '../bench/report.js'
 import {makeTable} from './table.js'
 
@@ -19,6 +22,7 @@ export function renderBenchReport(report: BenchReport): string {
     'cache hits',
     'transactions',
     'speedup',
+    'of ceiling',
     'same result',
   ])
   for (const s of report.steps) {
@@ -33,16 +37,19 @@ export function renderBenchReport(report: BenchReport): string {
       s.cacheHitRate === null ? 'off' : `${num(s.cacheHitRate * 100, 1)}%`,
       num(s.transactions),
       `${num(s.speedup, 1)}x`,
+      s.ceilingRatio === null ? '-' : `${num(s.ceilingRatio * 100)}%`,
       s.matchesBaseline === null ? '(baseline)' : s.matchesBaseline ? 'yes' : 'NO',
     ])
   }
   const m = report.machine
+  const c = report.ceiling
   const lines = [
     report.headline,
     `workload: ${report.workload.description}; ${num(report.workload.fileChanges)} file changes in all`,
     `machine: ${m.cpus} x ${m.cpuModel}, ${num(m.memoryGb, 1)} GB, Node ${m.node}; load average ${m.loadAverageAtStart.join(' ')} at the start, ${m.loadAverage.join(' ')} at the end`,
+    `parse ceiling: ${num(c.filesPerSecond, 1)} files/s (${num(c.files)} files in memory, ${c.threads} thread${c.threads === 1 ? '' : 's'} = the available parallelism, ${num(c.seconds, 2)} s, extraction only)`,
     table.toString(),
-    ...report.steps.map((s) => `  ${s.name}: ${s.summary}`),
+    ...report.steps.map((s) => `  ${s.name}: ${s.summary}; initial ingest ${num(s.initialFilesPerSecond, 1)} files/s`),
   ]
   if (report.speedup !== null) {
     const min = report.minSpeedup === null ? '' : ` (minimum ${num(report.minSpeedup, 1)}x)`

@@ -4,8 +4,16 @@ import {join} from 'node:path'
 
 import {expect} from 'chai'
 
+import {measureCeiling} from '../../src/bench/ceiling.js'
 import {canonicalJson, compareDigests, digestOutput, pathOfStatement} from '../../src/bench/graph.js'
-import {judge, percentile, summarizeStep, unsettled, type StepMeasure} from '../../src/bench/report.js'
+import {
+  judge,
+  percentile,
+  summarizeCeiling,
+  summarizeStep,
+  unsettled,
+  type StepMeasure,
+} from '../../src/bench/report.js'
 import {BENCH_STEPS, selectSteps, stepConfigs} from '../../src/bench/steps.js'
 import {
   BURST_SPREAD_MS,
@@ -202,6 +210,17 @@ describe('bench report maths', () => {
     expect(fast.cpuSeconds).to.equal(12.35)
   })
 
+  it("gives the initial ingest's files per second and its share of the parse ceiling", () => {
+    const [baseline] = stepConfigs()
+    if (!baseline) throw new Error('no steps')
+    // 100 files in an initial ingest of 8 s (0.8 of 10 s): 12.5 files/s, against a ceiling of 50 files/s.
+    const ceiling = {threads: 2, files: 100, seconds: 2.00049, filesPerSecond: 49.98776}
+    const step = summarizeStep(baseline, measure(10), 120, undefined, {files: 100, ceiling})
+    expect(step).to.include({initialFilesPerSecond: 12.5, ceilingRatio: 0.25})
+    expect(summarizeCeiling(ceiling)).to.deep.equal({threads: 2, files: 100, seconds: 2, filesPerSecond: 50})
+    expect(summarizeStep(baseline, measure(10), 120, undefined).ceilingRatio).to.equal(null)
+  })
+
   it('fails a step that differs and an all-on speedup under the minimum', () => {
     const [baseline, cache] = stepConfigs()
     if (!baseline || !cache) throw new Error('no steps')
@@ -260,6 +279,30 @@ describe('bench comparisons', () => {
       ).to.deep.equal([])
     } finally {
       tmp.remove()
+    }
+  })
+})
+
+describe('bench parse ceiling', function () {
+  // Worker threads load tsx and the grammars first (from the sources here, as under bin/dev.js).
+  this.timeout(60_000)
+
+  it('extracts every file of the corpus once, across the threads, and times it', async () => {
+    const corpus = files(40)
+    const ceiling = await measureCeiling(corpus, {dialect: 'ansi', threads: 2})
+    expect(ceiling).to.include({threads: 2, files: 40, statements: 40})
+    expect(ceiling.seconds).to.be.greaterThan(0)
+    expect(ceiling.filesPerSecond).to.be.closeTo(40 / ceiling.seconds, 1e-6)
+  })
+
+  it('stops with E_INTERRUPTED (130) when the signal aborts', async () => {
+    const abort = new AbortController()
+    abort.abort()
+    try {
+      await measureCeiling(files(5), {dialect: 'ansi', threads: 1, signal: abort.signal})
+      expect.fail('expected an interruption')
+    } catch (error) {
+      expect(isLineageError(error) && error.exit).to.equal(130)
     }
   })
 })

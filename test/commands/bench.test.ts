@@ -1,7 +1,12 @@
+import {mkdirSync, writeFileSync} from 'node:fs'
+import {availableParallelism} from 'node:os'
+import {join} from 'node:path'
+
 import {runCommand} from '@oclif/test'
 import {expect} from 'chai'
 
-import {withEnv} from '../helpers/tmp.js'
+import type {BenchReport} from '../../src/bench/report.js'
+import {useTmpDir, withEnv} from '../helpers/tmp.js'
 
 interface ErrorOutput {
   error: {code: string; exit: number; message: string; hint?: string}
@@ -39,5 +44,50 @@ describe('bench (usage)', () => {
     const {error} = await run(['--corpus', 'man', '--steps', 'all-on'])
     expect(error?.oclif?.exit).to.equal(64)
     expect(error?.message).to.match(/no SQL files \(\.sql\) in .*man/)
+  })
+})
+
+/** A step that is quick without Neo4j (no batching window), on a handful of files: the parse ceiling's report. */
+describe('bench (parse ceiling, embedded)', function () {
+  this.timeout(120_000)
+  const tmp = useTmpDir()
+  const run = (argv: string[]) =>
+    withEnv({NEO4J_URI: undefined, LINEAGE_LOG_LEVEL: 'warn'}, () => runCommand(['bench', ...argv]))
+
+  beforeEach(() => {
+    mkdirSync(join(tmp.dir, 'corpus'))
+    for (let i = 0; i < 8; i++) {
+      writeFileSync(
+        join(tmp.dir, 'corpus', `job_${i}.sql`),
+        `INSERT INTO mart.t_${i} (id) SELECT id FROM raw.s_${i % 3};`,
+      )
+    }
+  })
+
+  it('measures the ceiling on the corpus with the available parallelism and gives every step its ratio', async () => {
+    const {stdout, error} = await run(['--corpus', join(tmp.dir, 'corpus'), '--steps', 'parse-cache', '--json'])
+    expect(error).to.equal(undefined)
+    const report = JSON.parse(stdout) as BenchReport
+    expect(report.ceiling).to.have.all.keys('threads', 'files', 'seconds', 'filesPerSecond')
+    expect(report.ceiling).to.include({threads: availableParallelism(), files: 8})
+    expect(report.ceiling.filesPerSecond).to.be.greaterThan(0)
+    expect(report.steps.map((s) => s.name)).to.deep.equal(['baseline', 'parse-cache'])
+    for (const step of report.steps) {
+      expect(step.ceilingRatio, step.name).to.be.a('number').greaterThan(0)
+      expect(step.initialFilesPerSecond, step.name).to.be.greaterThan(0)
+    }
+  })
+
+  it("shows the ceiling, its threads and each step's share of it in the human report", async () => {
+    const {stdout, error} = await run(['--corpus', join(tmp.dir, 'corpus'), '--steps', 'parse-cache'])
+    expect(error).to.equal(undefined)
+    const threads = availableParallelism()
+    expect(stdout).to.match(
+      new RegExp(
+        `parse ceiling: [\\d.,]+ files/s \\(8 files in memory, ${threads} threads? = the available parallelism`,
+      ),
+    )
+    expect(stdout).to.include('of ceiling')
+    expect(stdout).to.match(/parse-cache .* \d+% .* yes/)
   })
 })

@@ -5,6 +5,7 @@
  * baseline writes one transaction per entity.
  */
 import {mkdirSync, rmSync, writeFileSync} from 'node:fs'
+import {availableParallelism} from 'node:os'
 import {dirname, join} from 'node:path'
 
 import {captureOutput, runCommand} from '@oclif/test'
@@ -27,6 +28,8 @@ const STEP_KEYS = [
   'cacheHitRate',
   'transactions',
   'speedup',
+  'initialFilesPerSecond',
+  'ceilingRatio',
 ]
 
 /** Small warehouse jobs: three statements over shared tables, so files share Table and Column nodes. */
@@ -91,6 +94,10 @@ describe('lineage bench (shortened, real Neo4j)', function () {
       expect(step.differences).to.deep.equal([])
       expect(step.graphFailures).to.equal(0)
     }
+    // The parse ceiling, once, on the same 60 files; every step's initial ingest is a positive share of it.
+    expect(report.ceiling).to.include({threads: availableParallelism(), files: 60})
+    expect(report.ceiling.filesPerSecond).to.be.greaterThan(0)
+    for (const step of report.steps) expect(step.ceilingRatio, step.name).to.be.greaterThan(0)
     const [baseline, ...others] = report.steps
     expect(baseline).to.include({speedup: 1, cacheHitRate: null, matchesBaseline: null, parsedInPool: 0})
     for (const step of others) expect(step.matchesBaseline, step.name).to.equal(true)
