@@ -10,10 +10,10 @@
  * report ready, too) and stops when the last file is done.
  */
 import {availableParallelism} from 'node:os'
-import {Worker} from 'node:worker_threads'
+import type {Worker} from 'node:worker_threads'
 
 import type {BenchFile} from './workload.js'
-import {LineageError} from '../core/index.js'
+import {LineageError, siblingWorker} from '../core/index.js'
 
 export interface CeilingOptions {
   dialect: string
@@ -42,12 +42,6 @@ export interface CeilingWorkerData {
 
 export type CeilingMessage = {type: 'ready'} | {type: 'done'; files: number; statements: number}
 
-// Under tsx (tests, bin/dev.js) the worker is TypeScript and needs tsx's loader registered first (as the
-// service's worker pool does it).
-const FROM_SOURCE = import.meta.url.endsWith('.ts')
-const WORKER_URL = new URL(FROM_SOURCE ? './ceiling-worker.ts' : './ceiling-worker.js', import.meta.url)
-const TSX_BOOTSTRAP = `import('tsx/esm/api').then(({register}) => { register(); return import(${JSON.stringify(WORKER_URL.href)}) })`
-
 export async function measureCeiling(files: readonly BenchFile[], options: CeilingOptions): Promise<Ceiling> {
   const threads = Math.max(1, options.threads ?? availableParallelism())
   const next = new SharedArrayBuffer(4)
@@ -56,9 +50,8 @@ export async function measureCeiling(files: readonly BenchFile[], options: Ceili
     next,
     options: {dialect: options.dialect, defaultDatabase: options.defaultDatabase, defaultSchema: options.defaultSchema},
   }
-  const workers = Array.from(
-    {length: threads},
-    () => new Worker(FROM_SOURCE ? TSX_BOOTSTRAP : WORKER_URL, {eval: FROM_SOURCE, workerData: data}),
+  const workers = Array.from({length: threads}, () =>
+    siblingWorker(import.meta.url, 'ceiling-worker', {workerData: data}),
   )
   let onAbort = (): void => undefined
   const interrupted = new Promise<never>((_resolve, reject) => {

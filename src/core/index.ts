@@ -15,6 +15,8 @@ import type {ExportOptions, ExportResult} from './openlineage/export.js'
 export {ERRORS, errorMessage, isLineageError, LineageError, type ErrorCode} from './errors.js'
 export {EXIT_CODE_TABLE, ExitCode, type ExitCodeValue} from './exit-codes.js'
 export {createLogger, LOG_LEVELS, silentLogger, type LogFields, type Logger, type LogLevel} from './logger.js'
+/** A worker thread of a module beside the caller's, from dist/ or (under tsx) the sources; the bench uses it. */
+export {siblingWorker} from './util/worker.js'
 
 // ---- lineage of SQL (pure, synchronous) ------------------------------------------------------------------
 export type {ColumnLineage, FileLineage, FileStatus, LineageIssue, StatementLineage} from './types.js'

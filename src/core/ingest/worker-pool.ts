@@ -8,11 +8,12 @@
  * memory is replaced and its task retried once; a second crash fails the task with E_WORKER_CRASHED and the
  * reason. `run` never rejects for a task's sake.
  */
-import {Worker} from 'node:worker_threads'
+import type {Worker} from 'node:worker_threads'
 
 import {errorMessage} from '../errors.js'
 import {failedLineage, type FileTask, type FileTaskResult, removeOutputTemps} from './file-task.js'
 import type {Logger} from '../logger.js'
+import {siblingWorker} from '../util/worker.js'
 import type {Parser} from './parsers.js'
 import type {WorkerInit, WorkerMessage, WorkerRequest} from './parse-worker.js'
 
@@ -47,12 +48,6 @@ interface Slot {
   /** The worker has loaded its grammar and takes tasks. */
   ready: boolean
 }
-
-// Under tsx (tests, bin/dev.js) this module is TypeScript, and so is the worker next to it. Workers do not
-// inherit tsx's loader on Node 20, so a small bootstrap registers it inside the worker first.
-const FROM_SOURCE = import.meta.url.endsWith('.ts')
-const WORKER_URL = new URL(FROM_SOURCE ? './parse-worker.ts' : './parse-worker.js', import.meta.url)
-const TSX_BOOTSTRAP = `import('tsx/esm/api').then(({register}) => { register(); return import(${JSON.stringify(WORKER_URL.href)}) })`
 
 export class WorkerPool implements Parser {
   readonly thread = 'worker'
@@ -115,8 +110,7 @@ export class WorkerPool implements Parser {
 
   private spawn(): Slot {
     const init: WorkerInit = {cacheFile: this.options.cacheFile, dialect: this.options.dialect}
-    const worker = new Worker(FROM_SOURCE ? TSX_BOOTSTRAP : WORKER_URL, {
-      eval: FROM_SOURCE,
+    const worker = siblingWorker(import.meta.url, 'parse-worker', {
       workerData: init,
       resourceLimits: {maxOldGenerationSizeMb: this.options.workerMaxMb},
     })
