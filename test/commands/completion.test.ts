@@ -71,8 +71,9 @@ describe('completion', () => {
 
   describe('zsh', function () {
     before(function () {
-      // CI installs zsh (scripts/ci/install-zsh.sh): there a missing zsh is a failure, not a skip.
-      if (!hasZsh && process.env.CI === 'true') throw new Error('zsh is not installed: run scripts/ci/install-zsh.sh')
+      // CI installs zsh (scripts/ci/apt-ensure.sh zsh zsh): there a missing zsh is a failure, not a skip.
+      if (!hasZsh && process.env.CI === 'true')
+        throw new Error('zsh is not installed: run scripts/ci/apt-ensure.sh zsh zsh')
       if (!hasZsh) this.skip()
     })
 

@@ -108,7 +108,7 @@ describe('trace pictures', () => {
 
   it('prints DOT that Graphviz renders, with hostile names kept verbatim', async function () {
     if (spawnSync('dot', ['-V']).error) {
-      const message = 'Graphviz `dot` is missing: run scripts/ci/install-graphviz.sh'
+      const message = 'Graphviz `dot` is missing: run scripts/ci/apt-ensure.sh dot graphviz'
       if (process.env.CI === 'true') throw new Error(message)
       process.stderr.write(`\nSKIPPED: ${message}\n`)
       this.skip()
