@@ -8,19 +8,12 @@ import type {ServiceHandle} from '../../src/core/ingest/service.js'
 import {type FaultProxy, startFaultProxy} from '../helpers/fault-proxy.js'
 import {ledgerCounts} from '../helpers/ledger.js'
 import {useNeo4j} from '../helpers/neo4j.js'
-import {runService, serviceEnv, waitFor} from '../helpers/service.js'
+import {healthOf as health, runService, serviceEnv, waitFor} from '../helpers/service.js'
 import {useTmpDir} from '../helpers/tmp.js'
 import {cliRun} from './support/cli.js'
 import {relFor, sleep, sqlFor, waitCaughtUp, writeCorpus, writeFile} from './support/corpus.js'
 import {expectSameAsCleanIngestion} from './support/reference.js'
 import {mountTmpfs, requireRoot, type Tmpfs} from './support/tmpfs.js'
-
-async function health(s: ServiceHandle): Promise<{status: string; problems: string[]}> {
-  return (await (await fetch(`http://127.0.0.1:${s.metricsPort}/healthz`)).json()) as {
-    status: string
-    problems: string[]
-  }
-}
 
 describe('fault: the failed-ingestion file runs out of disk during a Neo4j outage (a torn line)', function () {
   this.timeout(240_000)

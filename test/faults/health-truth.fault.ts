@@ -4,15 +4,10 @@ import type {ServiceHandle} from '../../src/core/ingest/service.js'
 import {type FaultProxy, startFaultProxy} from '../helpers/fault-proxy.js'
 import {ledgerCounts} from '../helpers/ledger.js'
 import {useNeo4j} from '../helpers/neo4j.js'
-import {runService, serviceEnv, waitFor} from '../helpers/service.js'
+import {healthOf, runService, serviceEnv, waitFor} from '../helpers/service.js'
 import {useTmpDir} from '../helpers/tmp.js'
 import {relFor, sqlFor, waitCaughtUp, writeCorpus, writeFile} from './support/corpus.js'
 import {expectSameAsCleanIngestion} from './support/reference.js'
-
-interface Health {
-  status: string
-  problems: string[]
-}
 
 describe('fault: /healthz tells the truth now, not at the last event', function () {
   this.timeout(240_000)
@@ -35,8 +30,7 @@ describe('fault: /healthz tells the truth now, not at the last event', function 
     writeCorpus(raw, 10)
     service = await runService(env, {graphHungMs: 3000})
     const s = service
-    const health = async (): Promise<Health> =>
-      (await (await fetch(`http://127.0.0.1:${s.metricsPort}/healthz`)).json()) as Health
+    const health = () => healthOf(s)
     await waitCaughtUp(env)
     expect(await health()).to.deep.include({status: 'ok', problems: []})
 

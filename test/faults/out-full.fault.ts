@@ -6,7 +6,7 @@ import {expect} from 'chai'
 import type {ServiceHandle} from '../../src/core/ingest/service.js'
 import {listFiles} from '../../src/core/util/fs.js'
 import {useNeo4j} from '../helpers/neo4j.js'
-import {runService, serviceEnv, waitFor} from '../helpers/service.js'
+import {healthOf, runService, serviceEnv, waitFor} from '../helpers/service.js'
 import {useTmpDir} from '../helpers/tmp.js'
 import {relFor, sqlFileCount, sqlFor, waitCaughtUp, writeCorpus, writeFile} from './support/corpus.js'
 import {expectSameAsCleanIngestion} from './support/reference.js'
@@ -57,8 +57,7 @@ describe('fault: the output folder runs out of disk under a running service', fu
       'no temp file left',
     ).to.deep.equal([])
     expect(outputs().length, 'some outputs did not fit').to.be.lessThan(71)
-    const health = async (): Promise<{status: string; problems: string[]}> =>
-      (await (await fetch(`http://127.0.0.1:${s.metricsPort}/healthz`)).json()) as {status: string; problems: string[]}
+    const health = () => healthOf(s)
     const full = await health()
     expect(full.status, 'a full output disk is degraded').to.equal('degraded')
     // The whole text in the message: chai cuts the actual value short, and that hid a rare other reason once.

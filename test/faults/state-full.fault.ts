@@ -4,16 +4,11 @@ import {expect} from 'chai'
 
 import type {ServiceHandle} from '../../src/core/ingest/service.js'
 import {useNeo4j} from '../helpers/neo4j.js'
-import {runService, serviceEnv, waitFor} from '../helpers/service.js'
+import {healthOf, runService, serviceEnv, waitFor} from '../helpers/service.js'
 import {useTmpDir} from '../helpers/tmp.js'
 import {relFor, sqlFor, waitCaughtUp, writeCorpus, writeFile} from './support/corpus.js'
 import {expectSameAsCleanIngestion} from './support/reference.js'
 import {mountTmpfs, requireRoot, type Tmpfs} from './support/tmpfs.js'
-
-interface Health {
-  status: string
-  problems: string[]
-}
 
 describe('fault: the state folder (the ingest ledger) runs out of disk under a running service', function () {
   this.timeout(240_000)
@@ -39,8 +34,7 @@ describe('fault: the state folder (the ingest ledger) runs out of disk under a r
     writeCorpus(raw, 10)
     service = await runService(env)
     const s = service
-    const health = async (): Promise<Health> =>
-      (await (await fetch(`http://127.0.0.1:${s.metricsPort}/healthz`)).json()) as Health
+    const health = () => healthOf(s)
     await waitCaughtUp(env)
 
     // No room left: the ledger refuses the batches of new and edited files.

@@ -20,6 +20,14 @@ export async function waitFor(
   }
 }
 
+/** What a running service's /healthz says now. */
+export async function healthOf(
+  service: Pick<ServiceHandle, 'metricsPort'>,
+): Promise<{status: string; problems: string[]}> {
+  const res = await fetch(`http://127.0.0.1:${String(service.metricsPort)}/healthz`)
+  return (await res.json()) as {status: string; problems: string[]}
+}
+
 export function writeSql(root: string, rel: string, sql: string): void {
   const file = join(root, rel)
   mkdirSync(dirname(file), {recursive: true})
