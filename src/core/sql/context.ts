@@ -15,5 +15,10 @@ export interface StatementContext {
 }
 
 export function statementContext(dialect: DialectInfo, schema: SchemaIndex, inBody = false): StatementContext {
-  return {dialect, schema, query: {schema, tsqlAssign: dialect.family === 'tsql'}, inBody}
+  return {
+    dialect,
+    schema,
+    query: {schema, tsqlAssign: dialect.family === 'tsql', doubleQuotedIdents: dialect.names.doubleQuotedIdents},
+    inBody,
+  }
 }

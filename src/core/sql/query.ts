@@ -26,6 +26,11 @@ export interface QueryContext {
   schema: SchemaIndex
   /** T-SQL `SELECT alias = expr`. */
   tsqlAssign: boolean
+  /**
+   * `"x"` names a column. The MySQL and Snowflake grammars read it as a string wherever they take it (ansi
+   * tries the MySQL grammar first), so a quoted alias used through a derived table lost its column.
+   */
+  doubleQuotedIdents: boolean
 }
 
 const SKIP_KEYS = new Set(['loc', 'tableList', 'columnList', 'as', 'into'])
@@ -66,6 +71,7 @@ export class QueryAnalyzer {
       return out
     }
     if (!isNode(v)) return out
+    v = this.quotedColumn(v)
     const sub = subquery(v)
     if (sub) {
       for (const col of this.query(sub, scope)) for (const s of col.sources) out.add(s)
@@ -145,7 +151,7 @@ export class QueryAnalyzer {
     const items =
       node.columns === '*' ? [{expr: {type: 'column_ref', table: null, column: '*'}, as: null}] : nodes(node.columns)
     items.forEach((item, i) => {
-      let expr = item.expr
+      let expr = isNode(item.expr) ? this.quotedColumn(item.expr) : item.expr
       let alias = aliasOf(item)
       if (this.ctx.tsqlAssign && !alias && isNode(expr) && expr.operator === '=' && isNode(expr.left)) {
         if (expr.left.type === 'column_ref' && !columnQualifier(expr.left)) {
@@ -169,6 +175,12 @@ export class QueryAnalyzer {
     })
     scope.aliases = null
     return out
+  }
+
+  /** A `"x"` the grammar read as a string, as the column reference it is in this dialect. */
+  private quotedColumn(v: Node): Node {
+    if (!this.ctx.doubleQuotedIdents || v.type !== 'double_quote_string' || typeof v.value !== 'string') return v
+    return {type: 'column_ref', table: null, column: v.value}
   }
 
   private star(qualifier: string | null, scope: Scope): OutCol[] {
