@@ -50,6 +50,11 @@ export interface StatementLineage {
   error: LineageIssue | null
   /** Non-fatal notes: unrendered placeholders, unresolved columns, a grammar skipped as too complex. */
   warnings?: string[]
+  /**
+   * Tables whose name as written differs from the resolved name in `sources`/`targets` (case folded by the
+   * dialect's rules, qualified by the default database and schema): resolved name -> the name as written.
+   */
+  written?: Record<string, string>
   /** File or URI locations read or written (COPY, UNLOAD, INSERT OVERWRITE DIRECTORY, Spark `parquet.\`/p\``): not tables. */
   sourcePaths?: string[]
   targetPaths?: string[]

@@ -44,6 +44,22 @@ export interface CaseRule {
   doubleQuotedIdents: boolean
 }
 
+/** A name part as written: its text without quotes, and whether it was quoted. */
+export interface NamePart {
+  text: string
+  quoted: boolean
+}
+
+export function fold(s: string, how: Fold): string {
+  return how === 'lower' ? s.toLowerCase() : how === 'upper' ? s.toUpperCase() : s
+}
+
+/** One name part as the dialect resolves it, for a table (or database, schema) or for a column. */
+export function resolvePart(p: NamePart, rule: CaseRule, kind: 'table' | 'column'): string {
+  const r = rule[kind]
+  return fold(p.text, p.quoted ? r.quoted : r.unquoted)
+}
+
 const rule = (table: [Fold, Fold], column: [Fold, Fold], doubleQuotedIdents = true): CaseRule => ({
   table: {unquoted: table[0], quoted: table[1]},
   column: {unquoted: column[0], quoted: column[1]},

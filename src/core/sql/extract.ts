@@ -9,9 +9,10 @@ import type {FileLineage, LineageIssue, StatementLineage} from '../types.js'
 import {combineColumns, combineStatements} from './combine.js'
 import {statementContext} from './context.js'
 import {dialectInfo, type DialectInfo} from './dialects.js'
-import {tokenize} from './lexer.js'
+import {tokenize, type Token} from './lexer.js'
 import {SourceText} from './positions.js'
-import {qualifyStatement, sessionChange, type NameDefaults} from './qualify.js'
+import {qualifyStatement} from './names.js'
+import {foldDefaults, sessionChange, type NameDefaults} from './qualify.js'
 import type {StmtResult} from './result.js'
 import {SchemaIndex, type SchemaCatalogue} from './schema.js'
 import {splitStatements} from './splitter.js'
@@ -76,7 +77,7 @@ function extractFile(sql: string, options: ExtractOptions, dialect: DialectInfo)
   }))
   const ctx = statementContext(dialect, new SchemaIndex(options.schema))
   const statements: StatementLineage[] = []
-  let names = initialDefaults(options)
+  let names = foldDefaults({...initialDefaults(options)}, dialect)
   for (let p = pieces.shift(); p; p = pieces.shift()) {
     if (options.deadlineMs !== undefined && performance.now() - started > options.deadlineMs) {
       statements.push(timedOut(statements.length, p, rendered, src, options.deadlineMs))
@@ -100,16 +101,30 @@ function extractFile(sql: string, options: ExtractOptions, dialect: DialectInfo)
     for (const d of r.defines) ctx.schema.add(d.table, d.columns)
     if (/^\s*(use|set)\b/i.test(text)) names = sessionChange(text, tokenize(text, dialect.lex), dialect, names) ?? names
     const st = toStatement(statements.length, p, r, rendered, src)
-    qualifyStatement(st, names, dialect)
+    qualifyStatement(st, names, dialect, rendered.text, tokensIn(tokens, p))
     statements.push(st)
   }
   return assemble(options, statements, rendered, src)
 }
 
+/** The file's tokens inside a piece (pieces start and end at token boundaries), found by binary search. */
+function tokensIn(tokens: readonly Token[], p: Piece): Token[] {
+  let lo = 0
+  let hi = tokens.length
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    if ((tokens[mid]?.start ?? 0) < p.start) lo = mid + 1
+    else hi = mid
+  }
+  let end = lo
+  while (end < tokens.length && (tokens[end]?.end ?? 0) <= p.end) end++
+  return tokens.slice(lo, end)
+}
+
 function initialDefaults(o: ExtractOptions): NameDefaults {
   const d: NameDefaults = {}
-  if (o.defaultDatabase) d.database = o.defaultDatabase.toLowerCase()
-  if (o.defaultSchema) d.schema = o.defaultSchema.toLowerCase()
+  if (o.defaultDatabase) d.database = o.defaultDatabase
+  if (o.defaultSchema) d.schema = o.defaultSchema
   return d
 }
 

@@ -7,15 +7,13 @@
  * qualified keep what they say; temporary tables (`#t`, `@t`) and unresolved columns (`?.c`) are left
  * alone. Pure; never throws.
  */
-import type {ColumnLineage, StatementLineage} from '../types.js'
-import type {DialectInfo} from './dialects.js'
+import {fold, resolvePart, type DialectInfo} from './dialects.js'
 import {identText, type Token} from './lexer.js'
 
+/** The session's default database and schema, already in the case the dialect gives them. */
 export interface NameDefaults {
   database?: string
   schema?: string
-  /** Strip BigQuery partition decorators. */
-  undecorate?: boolean
 }
 
 /** The defaults after a session statement, or null when `tokens` is not one. */
@@ -30,7 +28,7 @@ export function sessionChange(
     let i = 1
     const what = tokens[i]?.up
     if ((what === 'DATABASE' || what === 'SCHEMA' || what === 'CATALOG') && tokens[i + 1]) i++
-    const parts = nameParts(text, tokens, i)
+    const parts = nameParts(text, tokens, i, dialect)
     if (parts.length === 0) return null
     const last = parts[parts.length - 1] ?? ''
     if (what === 'SCHEMA')
@@ -47,16 +45,28 @@ export function sessionChange(
     const tok = tokens[i]
     if (!tok) return null
     const raw = tok.kind === 'string' ? text.slice(tok.start + 1, tok.end - 1) : identText(text, tok)
-    const schema = raw.split(',')[0]?.trim().replace(/^"|"$/g, '') ?? ''
-    return schema ? {...current, schema: schema.toLowerCase()} : null
+    // search_path is a list of names; quotes inside the string keep a name's case.
+    const head = raw.split(',')[0]?.trim() ?? ''
+    const quoted = tok.kind === 'qident' || /^".*"$/.test(head)
+    const schema = resolvePart({text: head.replace(/^"|"$/g, ''), quoted}, dialect.names, 'table')
+    return schema ? {...current, schema} : null
   }
   return null
 }
 
-function nameParts(text: string, tokens: readonly Token[], i: number): string[] {
+/** The session's defaults given by flags or settings: written without quotes. */
+export function foldDefaults(d: NameDefaults, dialect: DialectInfo): NameDefaults {
+  const how = dialect.names.table.unquoted
+  const out: NameDefaults = {}
+  if (d.database) out.database = fold(d.database, how)
+  if (d.schema) out.schema = fold(d.schema, how)
+  return out
+}
+
+function nameParts(text: string, tokens: readonly Token[], i: number, dialect: DialectInfo): string[] {
   const parts: string[] = []
   for (let t = tokens[i]; t && (t.kind === 'word' || t.kind === 'qident'); t = tokens[i]) {
-    parts.push(identText(text, t).toLowerCase())
+    parts.push(resolvePart({text: identText(text, t), quoted: t.kind === 'qident'}, dialect.names, 'table'))
     if (tokens[i + 1]?.up !== '.') break
     i += 2
   }
@@ -64,8 +74,7 @@ function nameParts(text: string, tokens: readonly Token[], i: number): string[] 
 }
 
 /** `name` qualified by the defaults, when it needs and can have it. */
-export function qualifyTable(written: string, d: NameDefaults): string {
-  const name = d.undecorate ? undecorate(written) : written
+export function qualifyTable(name: string, d: NameDefaults): string {
   if (name === '' || name.startsWith('#') || name.startsWith('@') || name.startsWith('?')) return name
   const dots = name.split('.').length - 1
   if (dots === 0) {
@@ -76,31 +85,7 @@ export function qualifyTable(written: string, d: NameDefaults): string {
   return name
 }
 
-/** `table.column` with its table part qualified. */
-function qualifyColumn(key: string, d: NameDefaults): string {
-  const dot = key.lastIndexOf('.')
-  if (dot <= 0) return key
-  return `${qualifyTable(key.slice(0, dot), d)}${key.slice(dot)}`
-}
-
 /** BigQuery's partition decorator (`t$20240101`, `t$__UNPARTITIONED__`) names a part of table `t`. */
-function undecorate(name: string): string {
+export function undecorate(name: string): string {
   return name.replace(/\$[^.$]*$/, '')
-}
-
-/** Qualify every table name of a statement's lineage in place (and drop BigQuery partition decorators). */
-export function qualifyStatement(st: StatementLineage, defaults: NameDefaults, dialect: DialectInfo): void {
-  const bigquery = dialect.name === 'bigquery'
-  if (!defaults.database && !defaults.schema && !bigquery) return
-  const d: NameDefaults = {...defaults, ...(bigquery ? {undecorate: true} : {})}
-  const q = (n: string): string => qualifyTable(n, d)
-  st.sources = [...new Set(st.sources.map(q))].sort()
-  st.targets = [...new Set(st.targets.map(q))].sort()
-  st.columns = st.columns.map((c): ColumnLineage => ({
-    ...c,
-    target: qualifyColumn(c.target, d),
-    sources: c.sources.map((s) => qualifyColumn(s, d)),
-  }))
-  if (st.drops) st.drops = st.drops.map(q)
-  if (st.renames) st.renames = st.renames.map((r) => ({from: q(r.from), to: q(r.to)}))
 }

@@ -71,22 +71,22 @@ export class QueryAnalyzer {
       return out
     }
     if (!isNode(v)) return out
-    v = this.quotedColumn(v)
-    const sub = subquery(v)
+    const n = this.quotedColumn(v)
+    const sub = subquery(n)
     if (sub) {
       for (const col of this.query(sub, scope)) for (const s of col.sources) out.add(s)
       return out
     }
-    if (v.type === 'column_ref') {
-      const c = columnName(v)
-      if (c !== null) for (const s of resolveColumn(scope, columnQualifier(v), c)) out.add(s)
+    if (n.type === 'column_ref') {
+      const c = columnName(n)
+      if (c !== null) for (const s of resolveColumn(scope, columnQualifier(n), c)) out.add(s)
       return out
     }
-    if (v.type === 'star') {
+    if (n.type === 'star') {
       for (const s of resolveColumn(scope, null, STAR)) out.add(s)
       return out
     }
-    for (const [k, child] of Object.entries(v)) if (!SKIP_KEYS.has(k)) this.expr(child, scope, out)
+    for (const [k, child] of Object.entries(n)) if (!SKIP_KEYS.has(k)) this.expr(child, scope, out)
     return out
   }
 

@@ -182,8 +182,8 @@ const CASES: Case[] = [
     name: 'Snowflake SWAP WITH',
     sql: 'ALTER TABLE t1 SWAP WITH t2',
     dialect: 'snowflake',
-    sources: ['t2'],
-    targets: ['t1'],
+    sources: ['T2'],
+    targets: ['T1'],
   },
   {
     name: 'Hive EXCHANGE PARTITION',
@@ -197,7 +197,7 @@ const CASES: Case[] = [
     sql: "COPY INTO t FROM 's3://bucket/p/'",
     dialect: 'snowflake',
     sources: [],
-    targets: ['t'],
+    targets: ['T'],
   },
   {
     name: 'COPY from a path (Redshift)',
@@ -238,8 +238,8 @@ const CASES: Case[] = [
     name: 'a $$ procedure body in SQL',
     sql: "CREATE PROCEDURE p() RETURNS STRING LANGUAGE SQL AS $$ BEGIN INSERT INTO t SELECT * FROM s; RETURN 'x'; END $$",
     dialect: 'snowflake',
-    sources: ['s'],
-    targets: ['t'],
+    sources: ['S'],
+    targets: ['T'],
   },
   {
     name: 'T-SQL statements without semicolons',
@@ -314,7 +314,7 @@ describe('sql constructs (table lineage)', () => {
   it('keeps paths apart from tables', () => {
     expect(single("COPY INTO t FROM 's3://b/p/'", 'snowflake')).to.deep.include({
       sourcePaths: ['s3://b/p/'],
-      targets: ['t'],
+      targets: ['T'],
     })
     expect(single("UNLOAD ('select * from v') TO 's3://b/u/'", 'redshift')).to.deep.include({
       targetPaths: ['s3://b/u/'],

@@ -1,6 +1,6 @@
 import {expect} from 'chai'
 
-import {lineage, pairs} from './helpers.js'
+import {lineage, pairs, single} from './helpers.js'
 
 describe('sql name resolution: default database and schema, USE and search_path', () => {
   it('qualifies bare names by the default schema, so orders and sales.orders are one table', () => {
@@ -23,8 +23,8 @@ describe('sql name resolution: default database and schema, USE and search_path'
       defaultDatabase: 'ANALYTICS',
       defaultSchema: 'sales',
     })
-    expect(f.sources).to.deep.equal(['analytics.sales.orders'])
-    expect(f.targets).to.deep.equal(['analytics.mart.t'])
+    expect(f.sources).to.deep.equal(['ANALYTICS.SALES.ORDERS'])
+    expect(f.targets).to.deep.equal(['ANALYTICS.MART.T'])
   })
 
   it('applies USE to the statements after it, not before', () => {
@@ -41,8 +41,8 @@ describe('sql name resolution: default database and schema, USE and search_path'
       'USE DATABASE wh;\nUSE SCHEMA raw;\nINSERT INTO t SELECT a FROM s;\nUSE SCHEMA dw.core;\nINSERT INTO u SELECT a FROM v',
       'snowflake',
     )
-    expect(f.targets).to.deep.equal(['dw.core.u', 'wh.raw.t'])
-    expect(f.sources).to.deep.equal(['dw.core.v', 'wh.raw.s'])
+    expect(f.targets).to.deep.equal(['DW.CORE.U', 'WH.RAW.T'])
+    expect(f.sources).to.deep.equal(['DW.CORE.V', 'WH.RAW.S'])
   })
 
   it('applies SET search_path, first schema of the list', () => {
@@ -60,5 +60,70 @@ describe('sql name resolution: default database and schema, USE and search_path'
     expect(f.sources).to.deep.equal(['mart.orders'])
     expect(f.targets).to.deep.equal(['mart.t'])
     expect(pairs(f)).to.deep.equal(['mart.orders.a -> mart.t.a'])
+  })
+})
+
+describe('sql name resolution: identifier case as each dialect resolves it', () => {
+  const SQL = 'INSERT INTO Mart."Daily" SELECT "Amount", Region FROM Sales.Orders'
+  // [dialect, target, source, column pairs]: unquoted folded as the dialect folds it, quoted kept where the
+  // dialect keeps it (docs/identifier-case.md).
+  const cases: [string, string, string, string][] = [
+    ['postgres', 'mart.Daily', 'sales.orders', 'sales.orders.Amount -> mart.Daily.Amount'],
+    ['ansi', 'mart.Daily', 'sales.orders', 'sales.orders.Amount -> mart.Daily.Amount'],
+    ['snowflake', 'MART.Daily', 'SALES.ORDERS', 'SALES.ORDERS.Amount -> MART.Daily.Amount'],
+    ['oracle', 'MART.Daily', 'SALES.ORDERS', 'SALES.ORDERS.Amount -> MART.Daily.Amount'],
+    ['redshift', 'mart.daily', 'sales.orders', 'sales.orders.amount -> mart.daily.amount'],
+    ['tsql', 'mart.daily', 'sales.orders', 'sales.orders.amount -> mart.daily.amount'],
+  ]
+  for (const [dialect, target, source, pair] of cases) {
+    it(`${dialect}: ${target} <- ${source}`, () => {
+      const f = lineage(SQL, dialect)
+      expect(f.targets).to.deep.equal([target])
+      expect(f.sources).to.deep.equal([source])
+      expect(pairs(f)).to.include(pair)
+    })
+  }
+
+  it('keeps MySQL and BigQuery table names as written and folds their columns', () => {
+    const my = lineage('INSERT INTO Mart.Daily SELECT `Amount`, Region FROM sales.Orders', 'mysql')
+    expect([my.sources, my.targets]).to.deep.equal([['sales.Orders'], ['Mart.Daily']])
+    expect(pairs(my)).to.deep.equal([
+      'sales.Orders.amount -> Mart.Daily.amount',
+      'sales.Orders.region -> Mart.Daily.region',
+    ])
+    const bq = lineage('INSERT INTO `Proj.Mart.Daily` SELECT Amount FROM Proj.sales.Orders', 'bigquery')
+    expect([bq.sources, bq.targets]).to.deep.equal([['Proj.sales.Orders'], ['Proj.Mart.Daily']])
+    expect(pairs(bq)).to.deep.equal(['Proj.sales.Orders.amount -> Proj.Mart.Daily.amount'])
+  })
+
+  it('makes a quoted name the same table as the unquoted name it folds to, and no other', () => {
+    const sf = lineage('INSERT INTO "ORDERS" SELECT a FROM s;\nINSERT INTO t SELECT a FROM orders', 'snowflake')
+    expect(sf.sources).to.deep.equal(['S'])
+    expect(sf.targets).to.deep.equal(['T'])
+    const pg = lineage('INSERT INTO "Orders" SELECT a FROM s;\nINSERT INTO t SELECT a FROM Orders', 'postgres')
+    expect(pg.statements.map((st) => [st.targets, st.sources])).to.deep.equal([
+      [['Orders'], ['s']],
+      [['t'], ['orders']],
+    ])
+    expect([pg.sources, pg.targets]).to.deep.equal([
+      ['orders', 's'],
+      ['Orders', 't'],
+    ])
+  })
+
+  it('keeps each name as written beside the resolved one', () => {
+    const st = single('INSERT INTO Mart."Daily" SELECT a FROM orders', 'snowflake', {defaultSchema: 'sales'})
+    expect(st.targets).to.deep.equal(['MART.Daily'])
+    expect(st.sources).to.deep.equal(['SALES.ORDERS'])
+    expect(st.written).to.deep.equal({'MART.Daily': 'Mart."Daily"', 'SALES.ORDERS': 'orders'})
+    expect(single('INSERT INTO t SELECT a FROM s', 'postgres')).not.to.have.property('written')
+  })
+
+  it('folds the defaults and USE as unquoted names, and keeps a quoted USE', () => {
+    const f = lineage('INSERT INTO t SELECT a FROM s;\nUSE SCHEMA "Raw";\nINSERT INTO u SELECT a FROM v', 'snowflake', {
+      defaultDatabase: 'wh',
+      defaultSchema: 'core',
+    })
+    expect(f.statements.map((st) => st.targets)).to.deep.equal([['WH.CORE.T'], [], ['WH.Raw.U']])
   })
 })

@@ -1,0 +1,116 @@
+/**
+ * A statement's names resolved the way its warehouse resolves them. The extractor works on lower-cased names
+ * (so that `Orders` and `orders` meet inside a statement); this step gives each name of its output the case
+ * the dialect gives it (CASE_RULES in dialects.ts: unquoted parts folded to lower or upper case or kept,
+ * quoted parts kept or folded), reading the statement's own text to see how each name was written, then
+ * qualifies it by the session defaults (qualify.ts). `tokens` are the statement's, offsets into `text` (the
+ * extractor passes the file's own, so nothing is tokenized twice). The resolved name is the graph's key; the name as
+ * written, where it differs, is kept in `StatementLineage.written`. A name the text does not hold (a schema
+ * catalogue column, a name read from a string) counts as unquoted; a column named after an expression is left
+ * as it is. Pure; never throws.
+ */
+import type {ColumnLineage, StatementLineage} from '../types.js'
+import {resolvePart, type CaseRule, type DialectInfo, type NamePart} from './dialects.js'
+import {identText, tokenize, type Token} from './lexer.js'
+import {qualifyTable, undecorate, type NameDefaults} from './qualify.js'
+import {isNamePart} from './token-utils.js'
+
+interface Written {
+  parts: NamePart[]
+  /** The name's text in the statement, quotes included. */
+  raw: string
+}
+
+const PLAIN_NAME = /^[\p{L}_][\p{L}\p{N}_$@#]*$/u
+
+/** How each dotted name and each name part of a statement was first written, by lower-cased text. */
+class WrittenNames {
+  readonly names = new Map<string, Written>()
+  readonly parts = new Map<string, NamePart>()
+
+  constructor(text: string, tokens: readonly Token[]) {
+    for (let i = 0; i < tokens.length; i++) {
+      const t = tokens[i]
+      if (!isNamePart(t) || tokens[i - 1]?.up === '.') continue
+      const parts: NamePart[] = []
+      let j = i
+      for (let tok = tokens[j]; isNamePart(tok); tok = tokens[j]) {
+        const part: NamePart = {text: identText(text, tok), quoted: tok.kind === 'qident'}
+        parts.push(part)
+        if (!this.parts.has(part.text.toLowerCase())) this.parts.set(part.text.toLowerCase(), part)
+        const key = parts.map((p) => p.text.toLowerCase()).join('.')
+        if (!this.names.has(key)) this.names.set(key, {parts: [...parts], raw: text.slice(t.start, tok.end)})
+        if (tokens[j + 1]?.up !== '.') break
+        j += 2
+      }
+    }
+  }
+}
+
+class Resolver {
+  readonly written = new Map<string, string>()
+  private readonly tables = new Map<string, string>()
+
+  constructor(
+    private readonly seen: WrittenNames,
+    private readonly rule: CaseRule,
+    private readonly defaults: NameDefaults,
+    private readonly bigquery: boolean,
+  ) {}
+
+  /** A table name of the extractor's output, resolved and qualified; remembers how it was written. */
+  table(name: string): string {
+    const known = this.tables.get(name)
+    if (known !== undefined) return known
+    const w = this.seen.names.get(name)
+    const parts = w ? w.parts : name.split('.').map((p) => this.seen.parts.get(p) ?? {text: p, quoted: false})
+    let resolved = name.startsWith('?') ? name : parts.map((p) => resolvePart(p, this.rule, 'table')).join('.')
+    if (this.bigquery) resolved = undecorate(resolved)
+    resolved = qualifyTable(resolved, this.defaults)
+    this.tables.set(name, resolved)
+    if (w && w.raw !== resolved) this.written.set(resolved, w.raw)
+    return resolved
+  }
+
+  /** `table.column` with both parts resolved; `tables` are the statement's tables, to split it right. */
+  column(key: string, tables: readonly string[]): string {
+    const table = tables.find((t) => key.startsWith(`${t}.`)) ?? key.slice(0, Math.max(0, key.lastIndexOf('.')))
+    if (!table) return key
+    const column = key.slice(table.length + 1)
+    return `${this.table(table)}.${this.columnPart(column)}`
+  }
+
+  private columnPart(column: string): string {
+    const p = this.seen.parts.get(column)
+    if (p) return resolvePart(p, this.rule, 'column')
+    return PLAIN_NAME.test(column) ? resolvePart({text: column, quoted: false}, this.rule, 'column') : column
+  }
+}
+
+/**
+ * Resolve every table and column name of a statement's lineage in place: the dialect's case rules, the
+ * session defaults, BigQuery partition decorators dropped; `written` keeps each name as written where the
+ * resolved one differs.
+ */
+export function qualifyStatement(
+  st: StatementLineage,
+  defaults: NameDefaults,
+  dialect: DialectInfo,
+  text: string,
+  tokens: readonly Token[] = tokenize(text, dialect.lex),
+): void {
+  const r = new Resolver(new WrittenNames(text, tokens), dialect.names, defaults, dialect.name === 'bigquery')
+  const tables = [...st.sources, ...st.targets, '?'].sort((a, b) => b.length - a.length)
+  const t = (n: string): string => r.table(n)
+  st.columns = st.columns.map((c): ColumnLineage => ({
+    ...c,
+    target: r.column(c.target, tables),
+    sources: c.sources.map((s) => r.column(s, tables)),
+  }))
+  st.sources = [...new Set(st.sources.map(t))].sort()
+  st.targets = [...new Set(st.targets.map(t))].sort()
+  if (st.drops) st.drops = st.drops.map(t)
+  if (st.renames) st.renames = st.renames.map((x) => ({from: t(x.from), to: t(x.to)}))
+  const written = [...st.sources, ...st.targets].filter((n) => r.written.has(n)).sort()
+  if (written.length > 0) st.written = Object.fromEntries(written.map((n) => [n, r.written.get(n) ?? n]))
+}
