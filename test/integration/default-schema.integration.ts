@@ -32,4 +32,30 @@ describe('default schema joins the graph (integration)', () => {
     )
     expect(Number(path[0]?.n)).to.equal(1)
   })
+
+  // The graph's key is the resolved name (Snowflake folds unquoted names to upper case and keeps quoted
+  // ones); the name as each statement wrote it is a property of its READS or WRITES, in both write modes.
+  for (const batched of [true, false]) {
+    it(`keeps the name as written on READS and WRITES (${batched ? 'batched' : 'one entity at a time'})`, async () => {
+      const sql =
+        'INSERT INTO Mart."Daily" SELECT id FROM Orders;\nINSERT INTO mart.summary SELECT id FROM SALES.orders'
+      const lineage = extractLineage(sql, {path: 'case.sql', dialect: 'snowflake', defaultSchema: 'sales'})
+      const writer = await GraphWriter.connect(ctx.conn, {logger: silentLogger})
+      try {
+        await writer.apply([upsert('case.sql', lineage.statements)], {batched})
+      } finally {
+        await writer.close()
+      }
+      const rels = await ctx.query(
+        `MATCH (s:Statement)-[r:READS|WRITES]->(t:Table)
+         RETURN s.index AS statement, type(r) AS rel, t.key AS key, r.written AS written ORDER BY statement, rel`,
+      )
+      expect(rels.map((r) => [Number(r.statement), r.rel, r.key, r.written])).to.deep.equal([
+        [0, 'READS', 'SALES.ORDERS', 'Orders'],
+        [0, 'WRITES', 'MART.Daily', 'Mart."Daily"'],
+        [1, 'READS', 'SALES.ORDERS', 'SALES.orders'],
+        [1, 'WRITES', 'MART.SUMMARY', 'mart.summary'],
+      ])
+    })
+  }
 })

@@ -107,9 +107,9 @@ export const BATCH_QUERIES = {
   contains: `UNWIND $rows AS r MATCH (f:SqlFile {path: r.path}) MATCH (s:Statement {id: r.id})
     CREATE (f)-[:CONTAINS]->(s)`,
   reads: `UNWIND $rows AS r MATCH (s:Statement {id: r.statementId}) MATCH (t:Table {key: r.tableKey})
-    CREATE (s)-[:READS]->(t)`,
+    CREATE (s)-[:READS {written: r.written}]->(t)`,
   writes: `UNWIND $rows AS r MATCH (s:Statement {id: r.statementId}) MATCH (t:Table {key: r.tableKey})
-    CREATE (s)-[:WRITES]->(t)`,
+    CREATE (s)-[:WRITES {written: r.written}]->(t)`,
   tableDerives: `UNWIND $rows AS r MATCH (a:Table {key: r.targetKey}) MATCH (b:Table {key: r.sourceKey})
     CREATE (a)-[:DERIVES_FROM {statementId: r.statementId}]->(b)`,
   columnDerives: `UNWIND $rows AS r MATCH (a:Column {key: r.targetKey}) MATCH (b:Column {key: r.sourceKey})
@@ -138,9 +138,9 @@ export const ENTITY_QUERIES = {
   contains: `UNWIND $rows AS r MERGE (f:SqlFile {path: r.path}) WITH f, r MATCH (s:Statement {id: r.id})
     MERGE (f)-[:CONTAINS]->(s)`,
   reads: `UNWIND $rows AS r MATCH (s:Statement {id: r.statementId})
-    MERGE (t:Table {key: r.tableKey}) ON CREATE SET t.name = r.name MERGE (s)-[:READS]->(t)`,
+    MERGE (t:Table {key: r.tableKey}) ON CREATE SET t.name = r.name MERGE (s)-[x:READS]->(t) SET x.written = r.written`,
   writes: `UNWIND $rows AS r MATCH (s:Statement {id: r.statementId})
-    MERGE (t:Table {key: r.tableKey}) ON CREATE SET t.name = r.name MERGE (s)-[:WRITES]->(t)`,
+    MERGE (t:Table {key: r.tableKey}) ON CREATE SET t.name = r.name MERGE (s)-[x:WRITES]->(t) SET x.written = r.written`,
   hasColumn: `UNWIND $rows AS r MERGE (t:Table {key: r.tableKey}) ON CREATE SET t.name = r.tableName
     MERGE (c:Column {key: r.key}) ON CREATE SET c.id = r.id, c.name = r.name MERGE (t)-[:HAS_COLUMN]->(c)`,
   tableDerives: `UNWIND $rows AS r MERGE (a:Table {key: r.targetKey}) ON CREATE SET a.name = r.target.name

@@ -5,7 +5,7 @@
  * programming error.
  *
  *   (:SqlFile {path, contentHash, dialect, ingestedAt, incomplete?})-[:CONTAINS]->(:Statement {id, index, kind, line, ...})
- *   (:Statement)-[:READS]->(:Table {name, key})       (:Statement)-[:WRITES]->(:Table)
+ *   (:Statement)-[:READS {written}]->(:Table {name, key})       (:Statement)-[:WRITES {written}]->(:Table)
  *   (:Table)-[:HAS_COLUMN]->(:Column {id, name, key})
  *   (target:Table)-[:DERIVES_FROM {statementId}]->(source:Table)     one per source x target of a statement
  *   (target:Column)-[:DERIVES_FROM {statementId}]->(source:Column)
@@ -15,6 +15,8 @@
  * index a string over about 8 KB, and a 10k-character table name must still be stored verbatim in `name`.
  * A statement also keeps `columnKeys` (every column its lineage names, so a replacement can find them) and
  * `unresolvedColumns` (JSON pairs `[target, source]` whose table is unknown, `?.col`), so nothing is lost.
+ * A table's name is the resolved one (the dialect's case, the default database and schema); READS and WRITES
+ * keep the name as that statement wrote it in `written`.
  */
 import {createHash} from 'node:crypto'
 
@@ -67,6 +69,11 @@ export interface ColumnRow {
 export interface StatementTableRow {
   statementId: string
   tableKey: string
+  /**
+   * The table's name as the statement writes it (StatementLineage.written: `Orders` for a table resolved to
+   * `sales.orders`), else its name. Absent only in rows written by an older release.
+   */
+  written?: string
 }
 export interface DerivesRow {
   statementId: string
@@ -139,10 +146,17 @@ const sortedValues = <T>(map: Map<string, T>): T[] =>
   [...map.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, v]) => v)
 
 function addStatement(set: RowSet, id: string, st: StatementLineage): StatementRow {
-  const sources = [...new Set(st.sources)].map((n) => set.table(n))
-  const targets = [...new Set(st.targets)].map((n) => set.table(n))
-  for (const tableKey of sources) set.reads.set(pairKey(id, tableKey), {statementId: id, tableKey})
-  for (const tableKey of targets) set.writes.set(pairKey(id, tableKey), {statementId: id, tableKey})
+  const row = (name: string): StatementTableRow => ({
+    statementId: id,
+    tableKey: set.table(name),
+    written: st.written?.[name] ?? name,
+  })
+  const reads = [...new Set(st.sources)].map(row)
+  const writes = [...new Set(st.targets)].map(row)
+  for (const r of reads) set.reads.set(pairKey(id, r.tableKey), r)
+  for (const r of writes) set.writes.set(pairKey(id, r.tableKey), r)
+  const sources = reads.map((r) => r.tableKey)
+  const targets = writes.map((r) => r.tableKey)
   for (const targetKey of targets) {
     for (const sourceKey of sources) {
       set.tableDerives.set(pairKey(id, targetKey, sourceKey), {statementId: id, targetKey, sourceKey})

@@ -36,8 +36,8 @@ export const FileRowsSchema = v.object({
   ),
   tables: v.array(v.object({key: text, name: text})),
   columns: v.array(v.object({key: text, id: text, name: text, tableKey: text})),
-  reads: v.array(v.object({statementId: text, tableKey: text})),
-  writes: v.array(v.object({statementId: text, tableKey: text})),
+  reads: v.array(v.object({statementId: text, tableKey: text, written: v.exactOptional(text)})),
+  writes: v.array(v.object({statementId: text, tableKey: text, written: v.exactOptional(text)})),
   tableDerives: v.array(v.object({statementId: text, targetKey: text, sourceKey: text})),
   columnDerives: v.array(v.object({statementId: text, targetKey: text, sourceKey: text})),
 }) satisfies v.GenericSchema<unknown, FileRows>

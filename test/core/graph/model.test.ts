@@ -70,10 +70,10 @@ describe('graph-model', () => {
       {key: 't.b', id: 't.b', name: 'b', tableKey: 't'},
     ])
     expect(rows.reads).to.deep.equal([
-      {statementId: 'f.sql#2', tableKey: 's1'},
-      {statementId: 'f.sql#2', tableKey: 's2'},
+      {statementId: 'f.sql#2', tableKey: 's1', written: 's1'},
+      {statementId: 'f.sql#2', tableKey: 's2', written: 's2'},
     ])
-    expect(rows.writes).to.deep.equal([{statementId: 'f.sql#2', tableKey: 't'}])
+    expect(rows.writes).to.deep.equal([{statementId: 'f.sql#2', tableKey: 't', written: 't'}])
     expect(rows.tableDerives).to.deep.equal([
       {statementId: 'f.sql#2', targetKey: 't', sourceKey: 's1'},
       {statementId: 'f.sql#2', targetKey: 't', sourceKey: 's2'},
@@ -84,6 +84,24 @@ describe('graph-model', () => {
     ])
     // 1 file + 1 statement + 3 tables + 4 columns; CONTAINS 1, READS 2, WRITES 1, HAS_COLUMN 4, DERIVES 2 + 2
     expect(entityCount(rows)).to.equal(9 + 12)
+  })
+
+  it('keys tables by the resolved name and keeps the name as written on READS and WRITES', () => {
+    const rows = fileRows(
+      upsert('f.sql', [
+        stmt(0, {
+          sources: ['SALES.ORDERS'],
+          targets: ['MART.Daily'],
+          written: {'SALES.ORDERS': 'orders', 'MART.Daily': 'Mart."Daily"'},
+        }),
+      ]),
+    )
+    expect(rows.tables).to.deep.equal([
+      {key: 'MART.Daily', name: 'MART.Daily'},
+      {key: 'SALES.ORDERS', name: 'SALES.ORDERS'},
+    ])
+    expect(rows.reads).to.deep.equal([{statementId: 'f.sql#0', tableKey: 'SALES.ORDERS', written: 'orders'}])
+    expect(rows.writes).to.deep.equal([{statementId: 'f.sql#0', tableKey: 'MART.Daily', written: 'Mart."Daily"'}])
   })
 
   it('adds a column table that the statement neither reads nor writes as a Table node', () => {

@@ -13,6 +13,13 @@ describe('failed-entry', () => {
 
     it('accepts rows that went through JSON', () => {
       expect(parseFileRows(JSON.parse(JSON.stringify(good)))).to.deep.equal(good)
+      expect(good.reads).to.deep.equal([{statementId: 'f.sql#0', tableKey: 'a', written: 'a'}])
+    })
+
+    it('accepts READS and WRITES of an older release, without the name as written', () => {
+      const old = JSON.parse(JSON.stringify(good)) as typeof good
+      for (const r of [...old.reads, ...old.writes]) delete r.written
+      expect(parseFileRows(old)).to.deep.equal(old)
     })
 
     const broken: [string, (r: Record<string, unknown>) => void][] = [
@@ -20,6 +27,7 @@ describe('failed-entry', () => {
       ['a statement without index', (r) => ((r.statements as Record<string, unknown>[])[0]!.index = 'x')],
       ['a table without key', (r) => ((r.tables as Record<string, unknown>[])[0]!.key = 1)],
       ['reads not a list', (r) => (r.reads = {})],
+      ['a name as written that is no string', (r) => ((r.writes as Record<string, unknown>[])[0]!.written = 7)],
       ['a derive without source', (r) => delete (r.columnDerives as Record<string, unknown>[])[0]!.sourceKey],
     ]
     for (const [what, breakIt] of broken) {
