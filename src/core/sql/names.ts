@@ -4,8 +4,8 @@
  * the dialect gives it (CASE_RULES in dialects.ts: unquoted parts folded to lower or upper case or kept,
  * quoted parts kept or folded), reading the statement's own text to see how each name was written, then
  * qualifies it by the session defaults (qualify.ts). `tokens` are the statement's, offsets into `text` (the
- * extractor passes the file's own, so nothing is tokenized twice). The resolved name is the graph's key; the name as
- * written, where it differs, is kept in `StatementLineage.written`. A name the text does not hold (a schema
+ * extractor passes the file's own, so nothing is tokenized twice). The resolved name is the graph's key; the
+ * name as written, where it differs, is kept in `StatementLineage.written`. A name the text does not hold (a schema
  * catalogue column, a name read from a string) counts as unquoted; a column named after an expression is left
  * as it is. Pure; never throws.
  */
@@ -23,27 +23,50 @@ interface Written {
 
 const PLAIN_NAME = /^[\p{L}_][\p{L}\p{N}_$@#]*$/u
 
-/** How each dotted name and each name part of a statement was first written, by lower-cased text. */
-class WrittenNames {
+/** Keywords after which a name is a table's (an alias or column of the same letters is written elsewhere). */
+const TABLE_CUES = new Set(['FROM', 'JOIN', 'INTO', 'UPDATE', 'TABLE', 'USING', 'VIEW', 'EXISTS', 'OVERWRITE'])
+
+/** How names were first written, by lower-cased text: dotted names and single parts. */
+class Seen {
   readonly names = new Map<string, Written>()
   readonly parts = new Map<string, NamePart>()
+}
+
+/**
+ * How each dotted name and each name part of a statement was first written, by lower-cased text, apart for
+ * names in a table's place (after FROM, JOIN, INTO, ...) and elsewhere: a table `"Events"` and a column
+ * `events` resolve differently in Postgres.
+ */
+class WrittenNames {
+  readonly tables = new Seen()
+  readonly others = new Seen()
 
   constructor(text: string, tokens: readonly Token[]) {
     for (let i = 0; i < tokens.length; i++) {
       const t = tokens[i]
       if (!isNamePart(t) || tokens[i - 1]?.up === '.') continue
+      const seen = TABLE_CUES.has(tokens[i - 1]?.up ?? '') ? this.tables : this.others
       const parts: NamePart[] = []
       let j = i
       for (let tok = tokens[j]; isNamePart(tok); tok = tokens[j]) {
         const part: NamePart = {text: identText(text, tok), quoted: tok.kind === 'qident'}
         parts.push(part)
-        if (!this.parts.has(part.text.toLowerCase())) this.parts.set(part.text.toLowerCase(), part)
+        if (!seen.parts.has(part.text.toLowerCase())) seen.parts.set(part.text.toLowerCase(), part)
         const key = parts.map((p) => p.text.toLowerCase()).join('.')
-        if (!this.names.has(key)) this.names.set(key, {parts: [...parts], raw: text.slice(t.start, tok.end)})
+        if (!seen.names.has(key)) seen.names.set(key, {parts: [...parts], raw: text.slice(t.start, tok.end)})
         if (tokens[j + 1]?.up !== '.') break
         j += 2
       }
     }
+  }
+
+  table(name: string): Written | undefined {
+    return this.tables.names.get(name) ?? this.others.names.get(name)
+  }
+
+  part(p: string, kind: 'table' | 'column'): NamePart | undefined {
+    const [first, second] = kind === 'table' ? [this.tables, this.others] : [this.others, this.tables]
+    return first.parts.get(p) ?? second.parts.get(p)
   }
 }
 
@@ -62,8 +85,8 @@ class Resolver {
   table(name: string): string {
     const known = this.tables.get(name)
     if (known !== undefined) return known
-    const w = this.seen.names.get(name)
-    const parts = w ? w.parts : name.split('.').map((p) => this.seen.parts.get(p) ?? {text: p, quoted: false})
+    const w = this.seen.table(name)
+    const parts = w ? w.parts : name.split('.').map((p) => this.seen.part(p, 'table') ?? {text: p, quoted: false})
     let resolved = name.startsWith('?') ? name : parts.map((p) => resolvePart(p, this.rule, 'table')).join('.')
     if (this.bigquery) resolved = undecorate(resolved)
     resolved = qualifyTable(resolved, this.defaults)
@@ -81,7 +104,7 @@ class Resolver {
   }
 
   private columnPart(column: string): string {
-    const p = this.seen.parts.get(column)
+    const p = this.seen.part(column, 'column')
     if (p) return resolvePart(p, this.rule, 'column')
     return PLAIN_NAME.test(column) ? resolvePart({text: column, quoted: false}, this.rule, 'column') : column
   }

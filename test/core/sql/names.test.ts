@@ -111,6 +111,13 @@ describe('sql name resolution: identifier case as each dialect resolves it', () 
     ])
   })
 
+  it('tells a table from an alias or column of the same letters written another way', () => {
+    expect(pairs(lineage('INSERT INTO t SELECT "S".a FROM s AS "S"', 'postgres'))).to.deep.equal(['s.a -> t.a'])
+    expect(pairs(lineage('INSERT INTO "Events" SELECT events FROM src', 'postgres'))).to.deep.equal([
+      'src.events -> Events.events',
+    ])
+  })
+
   it('keeps each name as written beside the resolved one', () => {
     const st = single('INSERT INTO Mart."Daily" SELECT a FROM orders', 'snowflake', {defaultSchema: 'sales'})
     expect(st.targets).to.deep.equal(['MART.Daily'])
