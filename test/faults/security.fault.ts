@@ -14,7 +14,7 @@ const PASSWORD = 'Fault-Pa55word-x9q' // the server's
 const WRONG = 'Wrong-Pa55word-k7z' // a rejected one, which must not leak either
 const LONG = 'l'.repeat(10_000)
 
-/** Names the parser keeps as they are written (backtick-quoted; it lower-cases them). */
+/** Names the parser keeps as they are written (backtick-quoted, so their case is kept too). */
 const EVIL_SQL = [
   'INSERT INTO `x}) DETACH DELETE (n` (`it\'s`, `say "hi"`, `back``tick`, `new\nline`)',
   'SELECT s.`a\'1`, s.`b"2`, s.`c3`, s.d FROM `line1\nline2` s;',
@@ -23,18 +23,18 @@ const EVIL_SQL = [
   '',
 ].join('\n')
 const EVIL_TABLES = [
-  'x}) detach delete (n',
+  'x}) DETACH DELETE (n',
   'line1\nline2',
   'ünï €',
   LONG,
-  'bt`}) match (m) detach delete m //',
+  'bt`}) MATCH (m) DETACH DELETE m //',
   "quo'te",
 ]
 const EVIL_COLUMNS = [
-  "x}) detach delete (n.it's",
-  'x}) detach delete (n.say "hi"',
-  'x}) detach delete (n.back`tick',
-  'x}) detach delete (n.new\nline',
+  "x}) DETACH DELETE (n.it's",
+  'x}) DETACH DELETE (n.say "hi"',
+  'x}) DETACH DELETE (n.back`tick',
+  'x}) DETACH DELETE (n.new\nline',
   "line1\nline2.a'1",
   'line1\nline2.b"2',
 ]

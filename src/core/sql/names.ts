@@ -17,14 +17,25 @@ import {isNamePart} from './token-utils.js'
 
 interface Written {
   parts: NamePart[]
-  /** The name's text in the statement, quotes included. */
-  raw: string
+  /** Where the name stands in the statement's text. */
+  start: number
+  end: number
 }
 
 const PLAIN_NAME = /^[\p{L}_][\p{L}\p{N}_$@#]*$/u
 
 /** Keywords after which a name is a table's (an alias or column of the same letters is written elsewhere). */
 const TABLE_CUES = new Set(['FROM', 'JOIN', 'INTO', 'UPDATE', 'TABLE', 'USING', 'VIEW', 'EXISTS', 'OVERWRITE'])
+
+/**
+ * Keywords, most of a statement's words, left out of the index. A name the index lacks counts as unquoted,
+ * which an unquoted word is, so leaving one out never changes how a name resolves.
+ */
+const RESERVED = new Set([
+  ...['SELECT', 'FROM', 'WHERE', 'AND', 'OR', 'NOT', 'ON', 'JOIN', 'AS', 'INSERT', 'INTO', 'GROUP', 'BY'],
+  ...['ORDER', 'CASE', 'WHEN', 'THEN', 'ELSE', 'END', 'NULL', 'IS', 'IN', 'LEFT', 'RIGHT', 'INNER', 'OUTER'],
+  ...['FULL', 'CROSS', 'UNION', 'ALL', 'DISTINCT', 'HAVING', 'CREATE', 'TABLE', 'WITH', 'VALUES', 'SET'],
+])
 
 /** How names were first written, by lower-cased text: dotted names and single parts. */
 class Seen {
@@ -41,23 +52,33 @@ class WrittenNames {
   readonly tables = new Seen()
   readonly others = new Seen()
 
-  constructor(text: string, tokens: readonly Token[]) {
+  constructor(
+    private readonly text: string,
+    tokens: readonly Token[],
+  ) {
     for (let i = 0; i < tokens.length; i++) {
       const t = tokens[i]
-      if (!isNamePart(t) || tokens[i - 1]?.up === '.') continue
+      if (!isNamePart(t) || tokens[i - 1]?.up === '.' || (t.kind === 'word' && RESERVED.has(t.up))) continue
       const seen = TABLE_CUES.has(tokens[i - 1]?.up ?? '') ? this.tables : this.others
       const parts: NamePart[] = []
+      let key = ''
       let j = i
       for (let tok = tokens[j]; isNamePart(tok); tok = tokens[j]) {
         const part: NamePart = {text: identText(text, tok), quoted: tok.kind === 'qident'}
+        const lower = part.text.toLowerCase()
         parts.push(part)
-        if (!seen.parts.has(part.text.toLowerCase())) seen.parts.set(part.text.toLowerCase(), part)
-        const key = parts.map((p) => p.text.toLowerCase()).join('.')
-        if (!seen.names.has(key)) seen.names.set(key, {parts: [...parts], raw: text.slice(t.start, tok.end)})
+        if (!seen.parts.has(lower)) seen.parts.set(lower, part)
+        key = key ? `${key}.${lower}` : lower
+        if (!seen.names.has(key)) seen.names.set(key, {parts: [...parts], start: t.start, end: tok.end})
         if (tokens[j + 1]?.up !== '.') break
         j += 2
       }
     }
+  }
+
+  /** The name's text in the statement, quotes included. */
+  raw(w: Written): string {
+    return this.text.slice(w.start, w.end)
   }
 
   table(name: string): Written | undefined {
@@ -91,7 +112,8 @@ class Resolver {
     if (this.bigquery) resolved = undecorate(resolved)
     resolved = qualifyTable(resolved, this.defaults)
     this.tables.set(name, resolved)
-    if (w && w.raw !== resolved) this.written.set(resolved, w.raw)
+    const raw = w ? this.seen.raw(w) : null
+    if (raw !== null && raw !== resolved) this.written.set(resolved, raw)
     return resolved
   }
 
