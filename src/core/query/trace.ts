@@ -107,6 +107,6 @@ async function unknownMessage(graph: LineageGraph, name: string): Promise<string
 
 function unknownHint(graph: LineageGraph): string {
   return graph.backend === 'neo4j'
-    ? 'Names are as the SQL writes them, schema-qualified (mart.daily, mart.daily.total).'
-    : 'Names are as the SQL writes them, schema-qualified (mart.daily, mart.daily.total); set NEO4J_URI to read Neo4j.'
+    ? 'Names are schema-qualified and cased as the warehouse resolves them (mart.daily, mart.daily.total; Snowflake: MART.DAILY).'
+    : 'Names are schema-qualified and cased as the warehouse resolves them (mart.daily, mart.daily.total; Snowflake: MART.DAILY); set NEO4J_URI to read Neo4j.'
 }
