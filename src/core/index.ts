@@ -113,6 +113,7 @@ export type {IngestStats} from './ingest/ingestor.js'
 export type {IngestObserver} from './ingest/observer.js'
 export type {GraphStatus, LedgerRow} from './ingest/ledger.js'
 export {scanFolder, type FileStat} from './ingest/reconciler.js'
+export {Batcher, type FileEvent} from './ingest/batcher.js'
 export type {CheckResult, CheckStatus, VerifyOptions, VerifyResult} from './ops/verify.js'
 
 /** Start the ingestion service (what `lineage watch` runs); see ServiceHandle for stopping it. */

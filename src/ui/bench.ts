@@ -3,6 +3,7 @@
  * row per step (its initial ingest as a share of the ceiling among them).
  */
 import type {BenchReport} from '../bench/report.js'
+import type {ScaleReport} from '../bench/scale.js'
 import {makeTable} from './table.js'
 
 const num = (n: number, digits = 0): string =>
@@ -56,5 +57,43 @@ export function renderBenchReport(report: BenchReport): string {
     lines.push(`all on: ${num(report.speedup, 1)}x the baseline${min}`)
   }
   if (report.keptAt !== null) lines.push(`work folder kept: ${report.keptAt}`)
+  return lines.join('\n')
+}
+
+/** The human form of `lineage bench --scale`: one row per folder size, the batcher's backlog, the flatness. */
+export function renderScaleReport(report: ScaleReport): string {
+  const table = makeTable(['files', 'result', 'wall', 'ms per file', 'CPU ms per file', 'peak RSS MB'])
+  for (const s of report.sizes) {
+    table.push([
+      num(s.files),
+      s.ok ? 'ok' : `FAILED: ${s.problem ?? ''}`,
+      s.seconds === null ? '-' : `${num(s.seconds, 1)} s`,
+      s.msPerFile === null ? '-' : num(s.msPerFile, 2),
+      s.cpuMsPerFile === null ? '-' : num(s.cpuMsPerFile, 2),
+      s.peakRssMb === null ? '-' : num(s.peakRssMb),
+    ])
+  }
+  const lines = [
+    'watch --once over tiny generated files, built-in defaults (embedded, no graph), each size in a process of its own',
+    table.toString(),
+  ]
+  const b = report.backlog
+  if (b) {
+    lines.push(
+      `batcher: ${num(b.events)} pending events pushed in ${num(b.pushSeconds, 2)} s, drained in ${num(b.batches)} ` +
+        `batches of 50 in ${num(b.drainSeconds, 2)} s (${num(b.firstBatchesUs, 1)} µs per batch in the first tenth, ` +
+        `${num(b.lastBatchesUs, 1)} µs in the last)`,
+    )
+  }
+  if (report.flatness) {
+    lines.push(
+      `largest over smallest size: ${num(report.flatness.msPerFileRatio, 2)}x the wall time per file, ` +
+        `${num(report.flatness.peakRssRatio, 2)}x the peak RSS`,
+    )
+  }
+  const [l1 = 0, , l15 = 0] = report.machine.loadAverageAtStart
+  lines.push(
+    `load average at start ${num(l1, 2)} (15 min ${num(l15, 2)}), at end ${num(report.machine.loadAverageAtEnd[0] ?? 0, 2)}`,
+  )
   return lines.join('\n')
 }

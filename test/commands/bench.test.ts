@@ -6,6 +6,7 @@ import {runCommand} from '@oclif/test'
 import {expect} from 'chai'
 
 import type {BenchReport} from '../../src/bench/report.js'
+import type {ScaleReport} from '../../src/bench/scale.js'
 import {useTmpDir, withEnv} from '../helpers/tmp.js'
 
 interface ErrorOutput {
@@ -89,5 +90,38 @@ describe('bench (parse ceiling, embedded)', function () {
     )
     expect(stdout).to.include('of ceiling')
     expect(stdout).to.match(/parse-cache .* \d+% .* yes/)
+  })
+})
+
+/** --scale: growing folders of tiny files, each ingested by watch --once in a process of its own, then the batcher. */
+describe('bench --scale', function () {
+  this.timeout(180_000)
+  const run = (argv: string[]) =>
+    withEnv({NEO4J_URI: undefined, LINEAGE_LOG_LEVEL: 'warn'}, () => runCommand(['bench', ...argv]))
+
+  it('ingests every size cleanly and reports time per file, CPU, peak RSS, the backlog drain and the flatness', async () => {
+    const {stdout, error} = await run(['--scale', '--scale-files', '1500,300', '--scale-events', '20000', '--json'])
+    expect(error).to.equal(undefined)
+    const report = JSON.parse(stdout) as ScaleReport
+    expect(report.ok).to.equal(true)
+    expect(report.problems).to.deep.equal([])
+    expect(report.sizes.map((s) => [s.files, s.ok])).to.deep.equal([
+      [300, true],
+      [1500, true],
+    ])
+    for (const s of report.sizes) {
+      expect(s.msPerFile, `${s.files}`).to.be.greaterThan(0)
+      expect(s.cpuMsPerFile, `${s.files}`).to.be.greaterThan(0)
+      // The child's own peak: a Node process with worker threads is tens of MB at least, and not the bench's.
+      expect(s.peakRssMb, `${s.files}`).to.be.within(30, 4096)
+    }
+    expect(report.backlog).to.include({events: 20_000, batches: 400})
+    expect(report.flatness?.msPerFileRatio).to.be.greaterThan(0)
+    expect(report.keptAt).to.equal(null)
+  })
+
+  it('refuses --scale with the steps options, and --scale-files without --scale (exit 64)', async () => {
+    expect((await run(['--scale', '--steps', 'all-on'])).error?.oclif?.exit).to.equal(64)
+    expect((await run(['--scale-files', '10'])).error?.oclif?.exit).to.equal(64)
   })
 })

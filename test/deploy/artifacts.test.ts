@@ -151,8 +151,10 @@ describe('deploy artifacts match the names rollback --restart uses (defaults, st
     expect(deployment).to.match(/^metadata:\n {2}name: ingestion$/m)
     expect(deployment).to.match(/^ {2}replicas: 1$/m)
     for (const f of FEATURE_VARS) expect(deployment).to.include(`- name: ${f}\n`)
-    // The probes use the endpoint the service serves.
-    expect(deployment!.match(/path: \/healthz/g)).to.have.length(2)
+    // The probes use the endpoints the service serves: readiness is health, liveness only that it answers (a
+    // pod degraded by a Neo4j outage must not be restarted).
+    expect(deployment).to.match(/readinessProbe:\n\s+httpGet:\n\s+path: \/healthz\n/)
+    expect(deployment).to.match(/livenessProbe:\n\s+httpGet:\n\s+path: \/livez\n/)
   })
 })
 

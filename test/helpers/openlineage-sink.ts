@@ -1,6 +1,6 @@
 import {createServer, type IncomingHttpHeaders} from 'node:http'
 
-/** A local OpenLineage HTTP endpoint for the tests: keeps every event POSTed, answers `status`. */
+/** A local OpenLineage HTTP endpoint for the tests: keeps every event POSTed, answers `status` (other methods 405). */
 export interface Sink {
   /** http://127.0.0.1:PORT (no path: the client adds /api/v1/lineage). */
   readonly url: string
@@ -21,6 +21,11 @@ export async function startSink(port = 0): Promise<Sink> {
     req.on('data', (c: Buffer) => chunks.push(c))
     req.on('end', () => {
       requests.push({method: req.method ?? '', path: req.url ?? '', headers: req.headers})
+      // Events come by POST; anything else gets what a POST-only route answers (Marquez's does the same).
+      if (req.method !== 'POST') {
+        res.writeHead(405).end()
+        return
+      }
       if (sink.status < 300) events.push(JSON.parse(Buffer.concat(chunks).toString('utf8')))
       res.writeHead(sink.status).end()
     })

@@ -82,13 +82,16 @@ export function emptyStats(): IngestStats {
   }
 }
 
+/** Batches parsing or parsed and waiting to be written, at most, with FEATURE_PARALLEL (see `process`). */
+const PARSE_AHEAD = 2
+
 /** A parsed batch waiting for its graph write and ledger rows. */
 interface Prepared {
   started: number
   ops: GraphOp[]
   done: {event: FileEvent; row: LedgerRow | null}[]
   ledgerRows: Map<string, LedgerRow | undefined>
-  /** Paths read while an earlier batch's write of them was in flight. */
+  /** Paths read while an earlier batch holding them was not recorded yet. */
   stale: string[]
 }
 
@@ -101,8 +104,14 @@ export class Ingestor {
   readonly batchErrors: BatchErrors
   /** The graph write of a batch, and what its failures become. */
   private readonly graphStep: GraphStep
-  /** The graph write left running by `process` (FEATURE_PARALLEL), and the paths it writes. */
-  private writing: {paths: ReadonlySet<string>; done: Promise<void>} | undefined
+  /** Batches accepted by `process` and not yet recorded: their paths, and when their parse is done. */
+  private readonly active = new Set<{paths: ReadonlySet<string>; parsed: Promise<void>}>()
+  /** The last accepted batch's end (recorded, or failed and recorded as a batch error); never rejects. */
+  private tail: Promise<void> = Promise.resolve()
+  /** Batches accepted and not writing yet (parsing, or parsed and waiting their turn), and `process` calls
+   * waiting for one of them to start writing. */
+  private ahead = 0
+  private readonly slots: (() => void)[] = []
 
   constructor(
     private config: IngestConfig,
@@ -129,52 +138,72 @@ export class Ingestor {
   }
 
   /**
-   * Parse a batch, then write it to the graph and record it in the ledger. With FEATURE_PARALLEL the write
-   * is left running when this returns, so the pool parses the next batch meanwhile; writes still go one at a
-   * time in batch order, each batch's ledger rows after its own write, and `drain()` waits for the last.
+   * Parse a batch, then write it to the graph and record it in the ledger. Writes go one at a time, in batch
+   * order, each batch's ledger rows after its own write; `drain()` waits for the last.
+   *
+   * FEATURE_PARALLEL off: returns when the batch is recorded (and throws what failed it as a whole).
+   * On: returns as soon as the batch is accepted, which is at once while fewer than PARSE_AHEAD batches are
+   * parsing or waiting for their turn to write (so what waits is bounded). So the pool parses the next batch
+   * while this one's slowest files finish and while its write runs: without that, every batch ended with the pool's other workers idle behind its largest file (two
+   * workers parsed no faster than one on the bench corpus). A batch failing as a whole is recorded in
+   * `batchErrors` here. A path in a batch still parsing waits for that parse (and its output write), so an
+   * older parse never overwrites a newer output.
    */
   async process(events: FileEvent[]): Promise<void> {
+    const parallel = this.config.features.parallel
+    while (parallel && this.ahead >= PARSE_AHEAD) await new Promise<void>((resolve) => this.slots.push(resolve))
     this.stats.inFlight += events.length
-    let handedOver = false
-    try {
-      const prepared = await this.prepare(events)
-      await this.writing?.done
-      const release = (): void => {
-        this.stats.inFlight -= events.length
-      }
-      handedOver = true
-      if (!this.config.features.parallel) {
-        await this.commit(prepared).finally(release)
-        return
-      }
-      const done = this.commit(prepared)
-        .catch((error: unknown) => {
-          this.batchErrors.record(
-            events.map((e) => e.relPath),
-            error,
-          )
-        })
-        .finally(release)
-      const writing = {paths: new Set(events.map((e) => e.relPath)), done}
-      this.writing = writing
-      void done.then(() => {
-        if (this.writing === writing) this.writing = undefined
-      })
-    } finally {
-      if (!handedOver) this.stats.inFlight -= events.length
+    const paths = new Set(events.map((e) => e.relPath))
+    const earlier = [...this.active]
+    const sameFiles = earlier.filter((b) => events.some((e) => b.paths.has(e.relPath))).map((b) => b.parsed)
+    const previous = this.tail
+    let parsedNow = (): void => undefined
+    const entry = {paths, parsed: new Promise<void>((resolve) => (parsedNow = resolve))}
+    this.active.add(entry)
+    this.ahead++
+    let slotFreed = false
+    const freeSlot = (): void => {
+      if (slotFreed) return
+      slotFreed = true
+      this.ahead--
+      this.slots.shift()?.()
     }
+    const run = (async () => {
+      let prepared: Prepared
+      try {
+        await Promise.all(sameFiles)
+        // Paths an earlier batch has parsed but not recorded yet: their ledger rows are about to change.
+        const unrecorded = earlier.filter((b) => this.active.has(b))
+        prepared = await this.prepare(events, (path) => unrecorded.some((b) => b.paths.has(path)))
+      } finally {
+        parsedNow()
+      }
+      await previous
+      freeSlot()
+      await this.commit(prepared)
+    })().finally(() => {
+      freeSlot()
+      this.active.delete(entry)
+      this.stats.inFlight -= events.length
+    })
+    this.tail = run.then(
+      () => undefined,
+      (error: unknown) => {
+        // Without FEATURE_PARALLEL the caller hears of it (below) and records it.
+        if (parallel) this.batchErrors.record([...paths], error)
+      },
+    )
+    if (!parallel) await run
   }
 
-  /** Wait until the graph write left in flight by `process` has landed (before closing the writer). */
+  /** Wait until every batch accepted by `process` has been recorded (before closing the writer). */
   async drain(): Promise<void> {
-    await this.writing?.done
+    await this.tail
   }
 
-  private async prepare(events: FileEvent[]): Promise<Prepared> {
+  private async prepare(events: FileEvent[], unrecorded: (path: string) => boolean): Promise<Prepared> {
     const started = this.now()
-    // Paths whose previous batch is still being written: their ledger rows are about to change.
-    const writing = this.writing?.paths ?? new Set<string>()
-    const stale = events.map((e) => e.relPath).filter((p) => writing.has(p))
+    const stale = events.map((e) => e.relPath).filter(unrecorded)
     const ledgerRows = new Map<string, LedgerRow | undefined>(
       events.map((e) => [e.relPath, this.deps.ledger.get(e.relPath)]),
     )

@@ -214,8 +214,15 @@ export class Metrics {
       res.end(`${JSON.stringify(health)}\n`)
       return
     }
+    if (path === '/livez') {
+      // Liveness, apart from health: a service that answers is alive even while Neo4j is down (degraded), and
+      // restarting it would only replay its backlog. A wedged event loop does not answer at all.
+      res.writeHead(200, {'Content-Type': 'application/json'})
+      res.end(`${JSON.stringify({status: 'alive', pid: process.pid})}\n`)
+      return
+    }
     res.writeHead(404, {'Content-Type': 'text/plain'})
-    res.end('not found: try /metrics or /healthz\n')
+    res.end('not found: try /metrics, /healthz or /livez\n')
   }
 
   async close(): Promise<void> {

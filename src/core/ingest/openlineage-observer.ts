@@ -7,7 +7,9 @@
  * waits between them, 10 s at most per try), then the event is dropped and counted. While the endpoint is down (a send ran out of retries) each
  * event is tried once, so the queue does not grow with the outage; the first success ends it. An outage is
  * logged once when it starts and once when it ends (with the events dropped meanwhile); a refusal (4xx) once per
- * status. The queue holds at most `maxQueue` events, newer ones are dropped past it. On stop the queue gets
+ * status. While it is down, /healthz names the outage (`problem`), and the endpoint is asked every `probeMs` (a
+ * HEAD request; any answer under 500 counts) while no event is being sent, so the outage ends when the endpoint
+ * is back, not at the next ingested file. The queue holds at most `maxQueue` events, newer ones are dropped past it. On stop the queue gets
  * `closeTimeoutMs` to drain; what is left is dropped. Every drop is counted in
  * openlineage_events_dropped_total{reason}; `lineage export --to URL` sends everything again (the same run ids).
  *
@@ -41,6 +43,8 @@ export interface EmitterOptions {
   retry?: RetryPolicy
   maxQueue?: number
   closeTimeoutMs?: number
+  /** How often an endpoint that is down is asked whether it answers again (ms). */
+  probeMs?: number
 }
 
 interface Instruments {
@@ -56,7 +60,7 @@ export class OpenLineageEmitter {
   private readonly queue: {path: string; body: string}[] = []
   private readonly parsed = new Map<string, FileLineage>()
   private pumping: Promise<void> | undefined
-  private down: {since: number; dropped: number} | undefined
+  private down: {since: number; dropped: number; probe: NodeJS.Timeout} | undefined
   private readonly refusals = new Set<string>()
   private overflowLogged = false
   private closed = false
@@ -102,6 +106,15 @@ export class OpenLineageEmitter {
 
   get queued(): number {
     return this.queue.length
+  }
+
+  /** The outage /healthz reports, while the endpoint is down. */
+  get problem(): string | undefined {
+    if (!this.down) return undefined
+    return (
+      `OpenLineage endpoint ${this.endpoint.display} unreachable since ${new Date(this.down.since).toISOString()}: ` +
+      `${this.down.dropped} event(s) dropped ("lineage export --to URL" sends them again)`
+    )
   }
 
   observer(): IngestObserver {
@@ -181,14 +194,7 @@ export class OpenLineageEmitter {
       if (result.ok) {
         this.stats.sent++
         this.i.sent.inc()
-        if (this.down) {
-          const secs = Math.round((Date.now() - this.down.since) / 1000)
-          logger.info(
-            `OpenLineage endpoint ${this.endpoint.display} reachable again after ${secs} s; ` +
-              `${this.down.dropped} event(s) dropped meanwhile ("lineage export --to URL" sends them again)`,
-          )
-          this.down = undefined
-        }
+        this.up()
         continue
       }
       if (result.refused) {
@@ -209,13 +215,39 @@ export class OpenLineageEmitter {
       if (this.down) {
         this.down.dropped++
       } else {
-        this.down = {since: Date.now(), dropped: 1}
+        this.down = {since: Date.now(), dropped: 1, probe: this.startProbe()}
         logger.warn(
           `OpenLineage endpoint ${this.endpoint.display} is unreachable (${result.reason}); events are dropped ` +
             `and counted (openlineage_events_dropped_total) until it answers; "lineage export --to URL" sends them again`,
         )
       }
     }
+  }
+
+  /** The endpoint answered: an outage ends, said once with what it cost. */
+  private up(): void {
+    if (!this.down) return
+    clearInterval(this.down.probe)
+    const secs = Math.round((Date.now() - this.down.since) / 1000)
+    this.options.logger.info(
+      `OpenLineage endpoint ${this.endpoint.display} reachable again after ${secs} s; ` +
+        `${this.down.dropped} event(s) dropped meanwhile ("lineage export --to URL" sends them again)`,
+    )
+    this.down = undefined
+  }
+
+  /** While down and idle, ask the endpoint whether it answers (a sender in flight will tell by itself). */
+  private startProbe(): NodeJS.Timeout {
+    const timer = setInterval(() => {
+      if (this.pumping || this.closed) return
+      fetch(this.endpoint.url, {method: 'HEAD', headers: this.endpoint.headers, signal: AbortSignal.timeout(5000)})
+        .then((res) => {
+          if (res.status < 500) this.up()
+        })
+        .catch(() => undefined) // still down
+    }, this.options.probeMs ?? 10_000)
+    timer.unref()
+    return timer
   }
 
   private drop(reason: DropReason, n: number): void {
@@ -229,6 +261,7 @@ export class OpenLineageEmitter {
    */
   async close(): Promise<void> {
     this.closed = true
+    if (this.down) clearInterval(this.down.probe)
     if (this.pumping) {
       let timer: NodeJS.Timeout | undefined
       const timeout = new Promise<void>((resolve) => {

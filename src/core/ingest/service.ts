@@ -85,9 +85,14 @@ export class Service implements ServiceHandle {
         stopping: () => this.stopping,
         queueSize: () => this.queueSize(),
         problems: () =>
-          [this.graph?.problem, this.folder?.problem, ...this.ingestor.problems, this.held, this.fatal?.message].filter(
-            (p) => p !== undefined,
-          ),
+          [
+            this.graph?.problem,
+            this.folder?.problem,
+            ...this.ingestor.problems,
+            this.openLineage?.problem,
+            this.held,
+            this.fatal?.message,
+          ].filter((p) => p !== undefined),
         lastBatchAt: () => this.lastBatchAt,
         filesProcessed: () => this.stats.files,
         metricsPort: () => this.metricsPort,

@@ -142,6 +142,52 @@ describe('Ingestor: parsing the next batch while the previous one is written (FE
     expect(ledger.get('a.sql')?.contentHash).to.equal('h1')
   })
 
+  it("parses the next batch while an earlier one's slowest file still parses, two at most, writing in order", async () => {
+    const {disk, seen, log, graph, ingestor, release} = setup(true)
+    for (const f of ['slow.sql', 'a.sql', 'b.sql', 'c.sql']) disk.set(f, 'h1')
+    // The pool holds slow.sql's parse until told: the other worker must not sit idle behind it.
+    const pool = fakePool(disk, seen)
+    let finishSlow = (): void => undefined
+    const slowDone = new Promise<void>((resolve) => (finishSlow = resolve))
+    const gated: Parser = {
+      thread: 'worker',
+      run: async (task, useCache) => {
+        if (task.relPath === 'slow.sql') await slowDone
+        return pool.run(task, useCache)
+      },
+    }
+    ;(ingestor as unknown as {deps: {pool: () => Parser}}).deps.pool = () => gated
+    await ingestor.process([upsert('slow.sql')])
+    await ingestor.process([upsert('a.sql')])
+    let third = false
+    const accepted = ingestor.process([upsert('b.sql')]).then(() => (third = true))
+    await new Promise((r) => setTimeout(r, 30))
+    expect(
+      seen.map((t) => t.relPath),
+      'a.sql parsed while slow.sql still parses',
+    ).to.deep.equal(['a.sql'])
+    expect(third, 'a third batch waits: two parse at most').to.equal(false)
+    expect(log, 'nothing written before the first batch').to.deep.equal([])
+    finishSlow()
+    await accepted
+    // The same path in a batch still parsing: its parse waits for that one.
+    disk.set('b.sql', 'h2')
+    const fourth = ingestor.process([upsert('b.sql'), upsert('c.sql')])
+    for (let i = 0; i < 4; i++) await release()
+    await fourth
+    await ingestor.drain()
+    expect(log.filter((l) => l.startsWith('start'))).to.deep.equal([
+      'start slow.sql=h1',
+      'start a.sql=h1',
+      'start b.sql=h1',
+      'start b.sql=h2,c.sql=h1',
+    ])
+    expect(seen.map((t) => t.relPath)).to.deep.equal(['a.sql', 'slow.sql', 'b.sql', 'b.sql', 'c.sql'])
+    expect(graph.get('b.sql')).to.equal('h2')
+    expect(ledger.get('b.sql')?.contentHash).to.equal('h2')
+    expect(ingestor.stats).to.include({inFlight: 0, batches: 4})
+  })
+
   it('with FEATURE_PARALLEL off returns only once the batch is written', async () => {
     const {ingestor, parses, release} = setup(false)
     mkdirSync(join(tmp.dir, 'raw'), {recursive: true})

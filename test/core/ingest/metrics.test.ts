@@ -154,4 +154,12 @@ describe('Metrics', () => {
     expect(body).to.include({status: 'ok', appliedRevision: 3})
     expect((await fetch(`http://127.0.0.1:${port}/nope`)).status).to.equal(404)
   })
+
+  it('answers /livez with 200 while /healthz says 503 (degraded): alive is not healthy', async () => {
+    metrics.health = () => ({...health(), status: 'degraded', problems: ['Neo4j unreachable']})
+    expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).to.equal(503)
+    const live = await fetch(`http://127.0.0.1:${port}/livez`)
+    expect(live.status).to.equal(200)
+    expect(await live.json()).to.deep.equal({status: 'alive', pid: process.pid})
+  })
 })

@@ -116,6 +116,41 @@ describe('OpenLineage emitter of watch', function () {
     emitter = undefined
   })
 
+  it('names the outage for /healthz while the endpoint is down and clears it when it answers, with no new event', async () => {
+    logged.length = 0
+    sink = await startSink()
+    const port = sink.port
+    await sink.close()
+    emitter = await OpenLineageEmitter.create({
+      url: `http://127.0.0.1:${port}`,
+      namespace: 'ns',
+      rawDir: join(tmp.dir, 'raw'),
+      outDir: join(tmp.dir, 'out'),
+      logger,
+      registry: new Registry(),
+      retry: FAST,
+      probeMs: 50,
+    })
+    const e = emitter
+    expect(e.problem).to.equal(undefined)
+    ingest(e.observer(), 'gone.sql', 'INSERT INTO mart.g SELECT a FROM stg.g;\n')
+    await waitFor('the event dropped', () => e.stats.dropped === 1)
+    expect(e.problem).to.match(
+      new RegExp(
+        `^OpenLineage endpoint http://127\\.0\\.0\\.1:${port}/api/v1/lineage unreachable since \\d{4}-.*: 1 event\\(s\\) dropped`,
+      ),
+    )
+    // Still down a few probes later.
+    await new Promise((r) => setTimeout(r, 200))
+    expect(e.problem).to.not.equal(undefined)
+
+    sink = await startSink(port)
+    await waitFor('the outage cleared by a probe', () => e.problem === undefined)
+    expect(logged.filter((l) => l.message.includes('reachable again'))).to.have.length(1)
+    expect(sink.events, 'a probe sends no event').to.deep.equal([])
+    expect(sink.requests.map((r) => r.method)).to.include('HEAD')
+  })
+
   it('gives up what is still queued at stop after the close timeout, counted as dropped at shutdown', async () => {
     logged.length = 0
     sink = await startSink()
