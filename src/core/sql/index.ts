@@ -17,7 +17,7 @@ import {decodeSqlBuffer} from './text-guard.js'
 
 export type {ColumnLineage, FileLineage, LineageIssue, StatementLineage} from '../types.js'
 export {DIALECT_NAMES, resolveDialect} from './dialects.js'
-export {extractLineage, type ExtractOptions} from './extract.js'
+export {extractLineage, type ExtractOptions, type StatementSpan} from './extract.js'
 export {parseSchemaCatalogue, type SchemaCatalogue} from './schema.js'
 export {PARSER_VERSION} from './version.js'
 
