@@ -16,7 +16,7 @@ import type {Worker} from 'node:worker_threads'
 import {errorMessage} from '../errors.js'
 import {failedLineage, type FileTask, type FileTaskResult, removeOutputTemps} from './file-task.js'
 import type {Logger} from '../logger.js'
-import {StatementWatch} from '../util/statement-watch.js'
+import {MAX_OVER_BUDGET, StatementWatch} from '../util/statement-watch.js'
 import {siblingWorker} from '../util/worker.js'
 import type {StatementSpan} from '../sql/index.js'
 import type {Parser} from './parsers.js'
@@ -59,9 +59,6 @@ interface Slot {
   /** Watches the statement the worker is extracting against the statement budget. */
   watch: StatementWatch
 }
-
-/** Statements of one file that may run over the budget before the file is given up (each costs a budget). */
-export const MAX_OVER_BUDGET = 8
 
 export class WorkerPool implements Parser {
   readonly thread = 'worker'

@@ -10,6 +10,9 @@
  */
 import type {StatementSpan} from '../sql/index.js'
 
+/** Statements of one file that may run over the budget before the file is given up (each costs a budget). */
+export const MAX_OVER_BUDGET = 8
+
 /** Int32 slots: a counter bumped at every statement start, whether one is running, and its span. */
 const SEQ = 0
 const RUNNING = 1
