@@ -153,7 +153,10 @@ class Supervisor {
     const worker = siblingWorker(import.meta.url, 'extract-worker', {
       workerData: init,
       resourceLimits: {maxOldGenerationSizeMb: this.limits.workerMaxMb},
+      // Nothing in the worker prints; should anything ever, it must not land in the JSON on stdout.
+      stdout: true,
     })
+    worker.stdout.resume()
     const running: Running = {worker, lastError: undefined, ready: Promise.resolve(worker)}
     worker.on('error', (error: Error & {code?: string}) => {
       running.lastError =
