@@ -70,6 +70,8 @@ export class WorkerPool implements Parser {
   private startupFailures = 0
   restarts = 0
   private target: number | undefined
+  /** Jobs whose worker is being ended for a statement over budget, before they are queued again. */
+  private requeueing = 0
 
   constructor(private readonly options: PoolOptions) {
     for (let i = 0; i < options.size; i++) this.slots.push(this.spawn())
@@ -106,9 +108,9 @@ export class WorkerPool implements Parser {
     }
   }
 
-  /** Jobs waiting for a worker plus those running. */
+  /** Jobs waiting for a worker plus those running (a job between a stopped worker and its queueing again too). */
   get pending(): number {
-    return this.queue.length + this.slots.filter((s) => s.job).length
+    return this.queue.length + this.slots.filter((s) => s.job).length + this.requeueing
   }
 
   run(task: FileTask, useCache: boolean): Promise<FileTaskResult> {
@@ -298,7 +300,9 @@ export class WorkerPool implements Parser {
         '(LINEAGE_STATEMENT_BUDGET_SECONDS); parse worker replaced, the file is parsed again with that statement ' +
         'read by the token scan',
     )
+    this.requeueing++
     const settle = (): void => {
+      this.requeueing--
       if (job.task.outFile) removeOutputTemps(job.task.outFile)
       if (spans.length > MAX_OVER_BUDGET) {
         const message = `more than ${MAX_OVER_BUDGET} statements ran over the statement budget of ${budgetMs / 1000} s`
