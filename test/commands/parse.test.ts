@@ -131,6 +131,24 @@ describe('parse', () => {
     }
   })
 
+  it('fails a file still parsing at --timeout with E_PARSE_TIMEOUT and parses the next one', async function () {
+    this.timeout(60_000)
+    const {dir, remove} = tmpDir()
+    try {
+      const file = join(dir, 'slow.sql')
+      writeFileSync(file, FILE_WITH_SLOW_STATEMENT)
+      const argv = ['parse', file, fixture('etl.sql'), '--timeout', '1', '--statement-budget', '600', '--json']
+      const {stdout, error} = await runCommand(argv)
+      expect(error?.oclif?.exit).to.equal(1)
+      const files = (JSON.parse(stdout) as Output).files
+      expect(files.map((f) => f.status)).to.deep.equal(['failed', 'ok'])
+      expect(files[0]?.errors[0]).to.include({code: 'E_PARSE_TIMEOUT'})
+      expect(files[0]?.errors[0]?.message).to.include('limit of 1 s')
+    } finally {
+      remove()
+    }
+  })
+
   it('prints the JSON when the worker dies on a file: that file fails with E_WORKER_CRASHED, the others parse', async function () {
     this.timeout(120_000)
     const {dir, remove} = tmpDir()
