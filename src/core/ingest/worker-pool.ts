@@ -13,11 +13,10 @@
  */
 import type {Worker} from 'node:worker_threads'
 
-import {errorMessage} from '../errors.js'
 import {failedLineage, type FileTask, type FileTaskResult, removeOutputTemps} from './file-task.js'
 import type {Logger} from '../logger.js'
 import {MAX_OVER_BUDGET, StatementWatch} from '../util/statement-watch.js'
-import {siblingWorker} from '../util/worker.js'
+import {siblingWorker, workerErrorReason} from '../util/worker.js'
 import type {StatementSpan} from '../sql/index.js'
 import type {Parser} from './parsers.js'
 import type {WorkerInit, WorkerMessage, WorkerRequest} from './parse-worker.js'
@@ -141,10 +140,7 @@ export class WorkerPool implements Parser {
       this.onMessage(slot, message)
     })
     worker.on('error', (error: Error & {code?: string}) => {
-      slot.lastError =
-        error.code === 'ERR_WORKER_OUT_OF_MEMORY'
-          ? `worker ran out of memory (limit ${this.options.workerMaxMb} MB)`
-          : errorMessage(error)
+      slot.lastError = workerErrorReason(error, this.options.workerMaxMb)
     })
     worker.on('exit', (code) => {
       this.onExit(slot, code)

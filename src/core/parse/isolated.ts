@@ -13,7 +13,6 @@
  */
 import type {Worker} from 'node:worker_threads'
 
-import {errorMessage} from '../errors.js'
 import {
   fileFailure,
   readParseInputs,
@@ -24,7 +23,7 @@ import {
   type StatementSpan,
 } from '../sql/index.js'
 import {MAX_OVER_BUDGET, StatementWatch} from '../util/statement-watch.js'
-import {siblingWorker} from '../util/worker.js'
+import {siblingWorker, workerErrorReason} from '../util/worker.js'
 import type {ExtractMessage, ExtractRequest, ExtractWorkerInit} from './extract-worker.js'
 
 export interface IsolatedParseOptions extends ParseFilesOptions {
@@ -131,7 +130,7 @@ class Supervisor {
       }
       const onExit = (code: number): void => {
         this.running = undefined
-        end({kind: 'crashed', reason: started.lastError ?? `it exited with code ${code}`}, false)
+        end({kind: 'crashed', reason: started.lastError ?? `worker exited with code ${code}`}, false)
       }
       worker.on('message', onMessage)
       worker.on('exit', onExit)
@@ -159,10 +158,7 @@ class Supervisor {
     worker.stdout.resume()
     const running: Running = {worker, lastError: undefined, ready: Promise.resolve(worker)}
     worker.on('error', (error: Error & {code?: string}) => {
-      running.lastError =
-        error.code === 'ERR_WORKER_OUT_OF_MEMORY'
-          ? `it ran out of memory (limit ${this.limits.workerMaxMb} MB, --worker-max-mb)`
-          : errorMessage(error)
+      running.lastError = workerErrorReason(error, this.limits.workerMaxMb)
     })
     running.ready = new Promise((resolve) => {
       const onMessage = (m: ExtractMessage): void => {
@@ -174,7 +170,7 @@ class Supervisor {
       const onExit = (code: number): void => {
         worker.off('message', onMessage)
         this.running = undefined
-        resolve(running.lastError ?? `it exited with code ${code} while starting`)
+        resolve(running.lastError ?? `worker exited with code ${code} while starting`)
       }
       worker.on('message', onMessage)
       worker.on('exit', onExit)
