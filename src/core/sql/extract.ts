@@ -98,9 +98,9 @@ function extractFile(sql: string, options: ExtractOptions, dialect: DialectInfo)
     const over = options.overBudget
     if (over?.spans.some((s) => s.start === p.start && s.end === p.end)) {
       const line = src.position(rendered.map.toOriginal(p.start)).line
-      statements.push(
-        toStatement(statements.length, p, overBudgetStatement(text, ctx, line, over.budgetMs), rendered, src),
-      )
+      const st = toStatement(statements.length, p, overBudgetStatement(text, ctx, line, over.budgetMs), rendered, src)
+      qualifyStatement(st, names, dialect)
+      statements.push(st)
       continue
     }
     options.onStatement?.({start: p.start, end: p.end})

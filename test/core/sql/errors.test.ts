@@ -118,6 +118,16 @@ describe('sql extraction error paths', () => {
     expect(f.errors.map((e) => e.code)).to.deep.equal(['E_PARSE_BUDGET'])
     expect(f.statements.map((x) => x.status)).to.deep.equal(['ok', 'fallback', 'ok'])
     expect(f.incomplete).to.equal(undefined)
+    // Its token-scanned names are qualified like every other statement's.
+    const qualified = extractLineage(sql, {
+      ...opts,
+      defaultSchema: 'sales',
+      overBudget: {spans: [stopped], budgetMs: 2000},
+    })
+    expect([qualified.statements[1]?.sources, qualified.statements[1]?.targets]).to.deep.equal([
+      ['sales.d', 'sales.e'],
+      ['sales.c'],
+    ])
   })
 
   it('marks a lineage cut short by the deadline incomplete, and only that one', () => {
