@@ -25,6 +25,7 @@ try {
     size: workers,
     dialect: 'ansi',
     timeoutMs: 3_600_000,
+    statementBudgetMs: 3_600_000,
     workerMaxMb: 512,
     cacheFile: join(dir, 'cache.sqlite'),
     logger: silentLogger,

@@ -1,7 +1,16 @@
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../base-command.js'
-import {ExitCode, parseSqlFiles, parseVarFlags, readSchemaFile, type FileLineage} from '../core/index.js'
+import {
+  ExitCode,
+  LineageError,
+  parseSqlFilesIsolated,
+  parseVarFlags,
+  readSchemaFile,
+  settingSpec,
+  type FileLineage,
+  type SettingKey,
+} from '../core/index.js'
 import {formatParseReport, parseWarnings} from '../ui/parse-report.js'
 
 export interface ParseResult {
@@ -16,6 +25,10 @@ The file-level sources and targets combine the statements (temporary tables coll
 Columns of tables created in any of the files, plus those of --schema, resolve SELECT * and unqualified columns. \
 Bare table names are qualified by --default-database and --default-schema, and by USE or SET search_path in the \
 file for the statements after it. \
+Extraction runs in a worker thread: a statement still parsing after --statement-budget is stopped and read by \
+the token scan (its error E_PARSE_BUDGET, the file degraded), a file over --timeout is cut short with E_PARSE_TIMEOUT, \
+and a worker that dies (out of --worker-max-mb, a crash) fails that file with E_WORKER_CRASHED; the other files \
+go on and the result is printed either way. \
 Exits 0 when every file parsed completely, 1 when any file is degraded (a statement lost its column lineage), \
 partial or failed (the result is still printed).`
 
@@ -51,6 +64,20 @@ partial or failed (the result is still printed).`
       description: 'schema that qualifies unqualified table names (USE, SET search_path in a file change it)',
       env: 'LINEAGE_DEFAULT_SCHEMA',
     }),
+    'statement-budget': seconds(
+      'LINEAGE_STATEMENT_BUDGET_SECONDS',
+      'seconds one statement may parse before it is stopped and read by the token scan',
+    ),
+    timeout: seconds(
+      'LINEAGE_PARSE_TIMEOUT_SECONDS',
+      'seconds one file may parse: statements after 80% of it are skipped and a file still parsing at it fails (E_PARSE_TIMEOUT)',
+    ),
+    'worker-max-mb': Flags.integer({
+      description: 'heap limit of the parse worker, in MB: a file that needs more fails with E_WORKER_CRASHED',
+      env: 'LINEAGE_WORKER_MAX_MB',
+      default: Number(settingSpec('LINEAGE_WORKER_MAX_MB').default),
+      min: 32,
+    }),
   }
 
   public async run(): Promise<ParseResult> {
@@ -58,16 +85,37 @@ partial or failed (the result is still printed).`
     const vars = parseVarFlags(this.flags.var)
     const schema = this.flags.schema === undefined ? undefined : readSchemaFile(this.flags.schema)
     const paths = argv.filter((a): a is string => typeof a === 'string')
-    const {files} = parseSqlFiles(paths, {
+    const {files} = await parseSqlFilesIsolated(paths, {
       dialect: this.flags.dialect,
+      statementBudgetMs: Math.round(this.flags['statement-budget'] * 1000),
+      timeoutMs: Math.round(this.flags.timeout * 1000),
+      workerMaxMb: this.flags['worker-max-mb'],
       vars,
       ...(schema ? {schema} : {}),
       ...(this.flags['default-database'] ? {defaultDatabase: this.flags['default-database']} : {}),
       ...(this.flags['default-schema'] ? {defaultSchema: this.flags['default-schema']} : {}),
     })
-    this.log(formatParseReport(files, {color: process.stdout.isTTY && !process.env.NO_COLOR}))
-    if (!this.jsonEnabled()) for (const line of parseWarnings(files)) this.logToStderr(line)
+    // Not even built under --json: the statement table of a file of thousands of statements takes seconds.
+    if (!this.jsonEnabled()) {
+      this.log(formatParseReport(files, {color: process.stdout.isTTY && !process.env.NO_COLOR}))
+      for (const line of parseWarnings(files)) this.logToStderr(line)
+    }
     if (files.some((f) => f.status !== 'ok')) this.exitStatus = ExitCode.FAILURE
     return {files}
   }
+}
+
+/** A flag of positive seconds, read from its setting's environment variable too, defaulting as the setting does. */
+function seconds(env: SettingKey, description: string) {
+  return Flags.custom<number>({
+    description,
+    env,
+    default: Number(settingSpec(env).default),
+    parse: (input) => {
+      const n = Number(input)
+      if (input.trim() === '' || !Number.isFinite(n) || n <= 0)
+        throw new LineageError('E_USAGE', `${input} is not a positive number of seconds`)
+      return Promise.resolve(n)
+    },
+  })()
 }

@@ -34,6 +34,7 @@ export {
   type ParseFilesResult,
   type SchemaCatalogue,
 } from './sql/index.js'
+export {parseSqlFilesIsolated, type IsolatedParseOptions} from './parse/isolated.js'
 
 // ---- settings, feature flags, rollback ---------------------------------------------------------------------
 export {

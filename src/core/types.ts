@@ -6,7 +6,10 @@
 
 /** Where and why a statement (or the whole file) failed. */
 export interface LineageIssue {
-  /** Stable code: E_PARSE, E_PARSE_TIMEOUT, E_NOT_TEXT, E_FILE_TOO_LARGE, E_TEMPLATE, ... */
+  /**
+   * Stable code: E_PARSE, E_PARSE_TIMEOUT, E_PARSE_BUDGET (a statement over its time budget), E_WORKER_CRASHED,
+   * E_NOT_TEXT, E_FILE_TOO_LARGE, E_TEMPLATE, ...
+   */
   code: string
   message: string
   /** 1-based position in the file. */
@@ -60,7 +63,10 @@ export interface StatementLineage {
   targetPaths?: string[]
 }
 
-/** `degraded`: every statement parsed, but some only by the token scan, so their column lineage is lost. */
+/**
+ * `degraded`: every statement parsed, but some only by the token scan, so their column lineage is lost (also a
+ * statement stopped at its time budget, E_PARSE_BUDGET: its tables are the token scan's).
+ */
 export type FileStatus = 'ok' | 'degraded' | 'partial' | 'failed'
 
 export interface FileLineage {

@@ -5,6 +5,7 @@ import {runCommand} from '@oclif/test'
 import {expect} from 'chai'
 
 import type {FileLineage} from '../../src/core/index.js'
+import {FILE_WITH_SLOW_STATEMENT} from '../helpers/slow-sql.js'
 import {tmpDir, withEnv} from '../helpers/tmp.js'
 
 const fixture = (name: string): string => new URL(`../fixtures/sql/${name}`, import.meta.url).pathname
@@ -107,6 +108,72 @@ describe('parse', () => {
     expect(files[0]?.errors[0]).to.include({code: 'E_FILE_READ'})
   })
 
+  it('stops a statement over --statement-budget, keeps the rest of the file and exits 1 (degraded)', async function () {
+    this.timeout(60_000)
+    const {dir, remove} = tmpDir()
+    try {
+      const file = join(dir, 'slow.sql')
+      writeFileSync(file, FILE_WITH_SLOW_STATEMENT)
+      const {stdout, error} = await runCommand(['parse', file, '--statement-budget', '1', '--json'])
+      expect(error?.oclif?.exit).to.equal(1)
+      const [f] = (JSON.parse(stdout) as Output).files
+      expect(f?.status).to.equal('degraded')
+      expect(f?.statements.map((s) => [s.status, s.sources, s.targets])).to.deep.equal([
+        ['ok', ['s_before'], ['t_before']],
+        ['fallback', ['tab2'], ['tab1']],
+        ['ok', ['s_after'], ['t_after']],
+      ])
+      expect(f?.errors).to.have.length(1)
+      expect(f?.errors[0]).to.include({code: 'E_PARSE_BUDGET', line: 2})
+      expect(f?.errors[0]?.message).to.include('line 2').and.include('budget of 1 s')
+    } finally {
+      remove()
+    }
+  })
+
+  it('fails a file still parsing at --timeout with E_PARSE_TIMEOUT and parses the next one', async function () {
+    this.timeout(60_000)
+    const {dir, remove} = tmpDir()
+    try {
+      const file = join(dir, 'slow.sql')
+      writeFileSync(file, FILE_WITH_SLOW_STATEMENT)
+      const argv = ['parse', file, fixture('etl.sql'), '--timeout', '1', '--statement-budget', '600', '--json']
+      const {stdout, error} = await runCommand(argv)
+      expect(error?.oclif?.exit).to.equal(1)
+      const files = (JSON.parse(stdout) as Output).files
+      expect(files.map((f) => f.status)).to.deep.equal(['failed', 'ok'])
+      expect(files[0]?.errors[0]).to.include({code: 'E_PARSE_TIMEOUT'})
+      expect(files[0]?.errors[0]?.message).to.include('limit of 1 s')
+    } finally {
+      remove()
+    }
+  })
+
+  it('prints the JSON when the worker dies on a file: that file fails with E_WORKER_CRASHED, the others parse', async function () {
+    this.timeout(120_000)
+    const {dir, remove} = tmpDir()
+    try {
+      // 30,000 statements: their lineage needs far more than a 32 MB heap.
+      const big = join(dir, 'big.sql')
+      const rows = Array.from(
+        {length: 30_000},
+        (_, i) => `INSERT INTO t${i} SELECT a${i}, b FROM s${i} JOIN u ON s${i}.k = u.k;`,
+      )
+      writeFileSync(big, rows.join('\n'))
+      const {stdout, error} = await runCommand(['parse', big, fixture('etl.sql'), '--worker-max-mb', '32', '--json'])
+      expect(error?.oclif?.exit).to.equal(1)
+      const files = (JSON.parse(stdout) as Output).files
+      expect(files.map((f) => [f.path, f.status])).to.deep.equal([
+        [big, 'failed'],
+        [fixture('etl.sql'), 'ok'],
+      ])
+      expect(files[0]?.errors[0]?.code).to.equal('E_WORKER_CRASHED')
+      expect(files[0]?.errors[0]?.message).to.include('out of memory (limit 32 MB')
+    } finally {
+      remove()
+    }
+  })
+
   it('takes the dialect from LINEAGE_DIALECT', async () => {
     const {stdout} = await withEnv({LINEAGE_DIALECT: 'tsql'}, () => runCommand(['parse', fixture('etl.sql'), '--json']))
     expect((JSON.parse(stdout) as Output).files[0]?.dialect).to.equal('tsql')
@@ -115,6 +182,7 @@ describe('parse', () => {
   const usage: [string, string[], RegExp][] = [
     ['an unknown dialect', ['--dialect', 'cobol'], /unknown SQL dialect "cobol"; accepted: ansi/],
     ['a malformed --var', ['--var', 'novalue'], /bad --var "novalue"/],
+    ['a statement budget of 0', ['--statement-budget', '0'], /0 is not a positive number of seconds/],
   ]
   for (const [name, flags, message] of usage) {
     it(`rejects ${name} with the usage exit code 64`, async () => {

@@ -27,7 +27,12 @@ describe('fault: a parse worker that runs out of memory or time on a crafted fil
   const cases = [
     {
       name: 'out of memory (LINEAGE_WORKER_MAX_MB=64)',
-      limits: {LINEAGE_WORKER_MAX_MB: '64', LINEAGE_PARSE_TIMEOUT_SECONDS: '15'},
+      // The statement budget is not what this case is about: out of the way, so only the heap limit ends it.
+      limits: {
+        LINEAGE_WORKER_MAX_MB: '64',
+        LINEAGE_PARSE_TIMEOUT_SECONDS: '15',
+        LINEAGE_STATEMENT_BUDGET_SECONDS: '60',
+      },
       code: 'E_WORKER_CRASHED',
       reason: /crashed twice on this file: worker ran out of memory \(limit 64 MB\)/,
       // Two crashes, each well before the limit.

@@ -13,7 +13,7 @@ import {errorMessage} from '../errors.js'
 import {sha256, writeFileAtomic} from '../util/fs.js'
 import type {FileLineage} from '../types.js'
 import type {ParseCache} from '../cache/parse-cache.js'
-import {extractLineageFromBuffer, PARSER_VERSION} from '../sql/index.js'
+import {extractLineageFromBuffer, PARSER_VERSION, type StatementSpan} from '../sql/index.js'
 
 export interface FileTask {
   absPath: string
@@ -31,6 +31,8 @@ export interface FileTask {
   knownHash?: string | undefined
   /** Where to write the lineage JSON; omitted: no output file. */
   outFile?: string | undefined
+  /** Statements the pool stopped at the statement budget on an earlier attempt: read by the token scan. */
+  overBudget?: {spans: StatementSpan[]; budgetMs: number} | undefined
 }
 
 export interface ParsedResult {
@@ -79,6 +81,8 @@ export type FileTaskResult = ParsedResult | UnchangedResult | VanishedResult | U
 export interface TaskContext {
   /** The parse cache of this thread, or undefined when FEATURE_PARSE_CACHE is off. */
   cache: ParseCache | undefined
+  /** Told each statement the extractor starts (a pool worker's StatementBeacon). */
+  onStatement?: ((span: StatementSpan | null) => void) | undefined
 }
 
 export interface OutputRecord {
@@ -154,6 +158,8 @@ export function runFileTask(task: FileTask, ctx: TaskContext): FileTaskResult {
       ...(task.defaultSchema ? {defaultSchema: task.defaultSchema} : {}),
       maxBytes: task.maxBytes,
       deadlineMs: task.deadlineMs,
+      ...(ctx.onStatement ? {onStatement: ctx.onStatement} : {}),
+      ...(task.overBudget ? {overBudget: task.overBudget} : {}),
     })
     // A soft-deadline timeout depends on the machine's load, not on the content: never cache it.
     if (!lineage.incomplete) ctx.cache?.put(key, lineage)

@@ -36,6 +36,7 @@ const REASON_BY_CODE: Record<string, FailureReason> = {
   E_NOT_TEXT: 'not_text',
   E_PARSE_TIMEOUT: 'timeout',
   E_WORKER_CRASHED: 'worker',
+  E_PARSE_BUDGET: 'timeout',
 }
 
 /** The label for an error code from the catalogue; codes not listed count as `other`. */
@@ -70,6 +71,7 @@ export interface Instruments {
   neo4jFailures: Counter
   neo4jTransactions: Counter
   workerRestarts: Counter
+  overBudget: Counter
   workers: Gauge
 }
 
@@ -141,6 +143,11 @@ export function createInstruments(
     neo4jFailures: counter('neo4j_write_failures_total', 'Graph writes that failed after retries', d),
     neo4jTransactions: counter('neo4j_transactions_total', 'Neo4j write transactions', d),
     workerRestarts: counter('worker_restarts_total', 'Parse workers replaced after a crash or timeout', d),
+    overBudget: counter(
+      'statements_over_budget_total',
+      'Statements stopped at the statement budget: worker replaced, file parsed again with them token-scanned',
+      d,
+    ),
     workers: new prom.Gauge({name: 'ingest_workers', help: 'Parse workers running', registers: d}),
   }
   for (const reason of FAILURE_REASONS) i.failedByReason.inc({reason}, 0)

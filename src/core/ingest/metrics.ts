@@ -165,6 +165,10 @@ export class Metrics {
     if (this.enabled) this.i.workerRestarts.inc()
   }
 
+  statementOverBudget(): void {
+    if (this.enabled) this.i.overBudget.inc()
+  }
+
   workers(n: number): void {
     if (this.enabled) this.i.workers.set(n)
   }

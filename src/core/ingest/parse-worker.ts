@@ -1,7 +1,8 @@
 /**
  * The body of one pool worker: it receives FileTasks, runs them with its own parse cache connection (one
  * better-sqlite3 connection per thread) and posts the results back as JSON text, which crosses the
- * thread boundary faster than a structured clone of the lineage object.
+ * thread boundary faster than a structured clone of the lineage object. It marks each statement it starts in
+ * the memory the pool watches (util/statement-watch.ts), so the pool can stop a statement over its budget.
  */
 import {parentPort, workerData} from 'node:worker_threads'
 
@@ -9,11 +10,14 @@ import {errorMessage} from '../errors.js'
 import {runFileTask, type FileTask} from './file-task.js'
 import {ParseCache} from '../cache/parse-cache.js'
 import {extractLineage} from '../sql/index.js'
+import {StatementBeacon} from '../util/statement-watch.js'
 
 export interface WorkerInit {
   cacheFile: string
   /** Loaded before the worker reports ready, so the first file's time limit does not pay for it. */
   dialect: string
+  /** The pool's StatementWatch memory, where this worker marks each statement it starts. */
+  beacon: SharedArrayBuffer
 }
 
 export interface WorkerRequest {
@@ -32,6 +36,7 @@ export type WorkerMessage =
 const init = workerData as WorkerInit
 const port = parentPort
 let cache: ParseCache | undefined
+const beacon = new StatementBeacon(init.beacon)
 
 function post(message: WorkerMessage): void {
   port?.postMessage(message)
@@ -82,6 +87,9 @@ port?.on('message', (request: WorkerRequest | {type: 'close'}) => {
     port.close()
     return
   }
-  const result = runFileTask(request.task, {cache: request.useCache ? openCache() : undefined})
+  const result = runFileTask(request.task, {
+    cache: request.useCache ? openCache() : undefined,
+    onStatement: beacon.mark,
+  })
   post({type: 'result', id: request.id, json: JSON.stringify(result)})
 })

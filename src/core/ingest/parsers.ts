@@ -79,6 +79,8 @@ export async function parseAll(upserts: readonly FileEvent[], batch: ParseBatch)
 export interface ParseEvents {
   workers(n: number): void
   workerRestart(): void
+  /** A statement ran over the statement budget and its file was parsed again without it. */
+  statementOverBudget(): void
   cacheCorrupt(): void
   /** A cache entry failed its checksum: dropped, and its file parsed again. */
   cacheBadEntry(): void
@@ -117,11 +119,15 @@ export class ParseResources {
       size: s.workers,
       dialect: s.dialect,
       timeoutMs: s.parseTimeoutMs,
+      statementBudgetMs: s.statementBudgetMs,
       workerMaxMb: s.workerMaxMb,
       cacheFile: s.cacheFile,
       logger: this.logger,
       onRestart: () => {
         this.events.workerRestart()
+      },
+      onOverBudget: () => {
+        this.events.statementOverBudget()
       },
       onCacheCorrupt: () => {
         this.events.cacheCorrupt()

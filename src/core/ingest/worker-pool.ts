@@ -6,14 +6,18 @@
  * terminated and replaced, and fails with E_PARSE_TIMEOUT, marked incomplete (retried later with a longer
  * limit, not at once: a pathological file would only time out again). A worker that crashes or runs out of
  * memory is replaced and its task retried once; a second crash fails the task with E_WORKER_CRASHED and the
- * reason. `run` never rejects for a task's sake.
+ * reason. A statement still parsing after the statement budget (LINEAGE_STATEMENT_BUDGET_SECONDS, watched
+ * through util/statement-watch.ts) has its worker ended and replaced too, and the file is parsed again with
+ * that statement left to the token scan (E_PARSE_BUDGET, file `degraded`), so the rest of its lineage is kept;
+ * past MAX_OVER_BUDGET such statements the file fails with E_PARSE_BUDGET. `run` never rejects for a task's sake.
  */
 import type {Worker} from 'node:worker_threads'
 
-import {errorMessage} from '../errors.js'
 import {failedLineage, type FileTask, type FileTaskResult, removeOutputTemps} from './file-task.js'
 import type {Logger} from '../logger.js'
-import {siblingWorker} from '../util/worker.js'
+import {MAX_OVER_BUDGET, StatementWatch} from '../util/statement-watch.js'
+import {siblingWorker, workerErrorReason} from '../util/worker.js'
+import type {StatementSpan} from '../sql/index.js'
 import type {Parser} from './parsers.js'
 import type {WorkerInit, WorkerMessage, WorkerRequest} from './parse-worker.js'
 
@@ -21,10 +25,14 @@ export interface PoolOptions {
   size: number
   dialect: string
   timeoutMs: number
+  /** How long one statement may parse before its worker is ended (LINEAGE_STATEMENT_BUDGET_SECONDS, ms). */
+  statementBudgetMs: number
   workerMaxMb: number
   cacheFile: string
   logger: Logger
   onRestart?: (reason: string) => void
+  /** A statement ran over the statement budget: its worker was replaced and the file is parsed again. */
+  onOverBudget?: (relPath: string) => void
   onCacheCorrupt?: (reason: string) => void
   /** A worker's cache entry failed its checksum (the worker logs it with the path). */
   onCacheBadEntry?: () => void
@@ -47,6 +55,8 @@ interface Slot {
   retiring: boolean
   /** The worker has loaded its grammar and takes tasks. */
   ready: boolean
+  /** Watches the statement the worker is extracting against the statement budget. */
+  watch: StatementWatch
 }
 
 export class WorkerPool implements Parser {
@@ -59,6 +69,8 @@ export class WorkerPool implements Parser {
   private startupFailures = 0
   restarts = 0
   private target: number | undefined
+  /** Jobs whose worker is being ended for a statement over budget, before they are queued again. */
+  private requeueing = 0
 
   constructor(private readonly options: PoolOptions) {
     for (let i = 0; i < options.size; i++) this.slots.push(this.spawn())
@@ -95,9 +107,9 @@ export class WorkerPool implements Parser {
     }
   }
 
-  /** Jobs waiting for a worker plus those running. */
+  /** Jobs waiting for a worker plus those running (a job between a stopped worker and its queueing again too). */
   get pending(): number {
-    return this.queue.length + this.slots.filter((s) => s.job).length
+    return this.queue.length + this.slots.filter((s) => s.job).length + this.requeueing
   }
 
   run(task: FileTask, useCache: boolean): Promise<FileTaskResult> {
@@ -109,20 +121,26 @@ export class WorkerPool implements Parser {
   }
 
   private spawn(): Slot {
-    const init: WorkerInit = {cacheFile: this.options.cacheFile, dialect: this.options.dialect}
+    const watch = new StatementWatch(this.options.statementBudgetMs)
+    const init: WorkerInit = {cacheFile: this.options.cacheFile, dialect: this.options.dialect, beacon: watch.buffer}
     const worker = siblingWorker(import.meta.url, 'parse-worker', {
       workerData: init,
       resourceLimits: {maxOldGenerationSizeMb: this.options.workerMaxMb},
     })
-    const slot: Slot = {worker, job: undefined, timer: undefined, lastError: undefined, retiring: false, ready: false}
+    const slot: Slot = {
+      worker,
+      job: undefined,
+      timer: undefined,
+      lastError: undefined,
+      retiring: false,
+      ready: false,
+      watch,
+    }
     worker.on('message', (message: WorkerMessage) => {
       this.onMessage(slot, message)
     })
     worker.on('error', (error: Error & {code?: string}) => {
-      slot.lastError =
-        error.code === 'ERR_WORKER_OUT_OF_MEMORY'
-          ? `worker ran out of memory (limit ${this.options.workerMaxMb} MB)`
-          : errorMessage(error)
+      slot.lastError = workerErrorReason(error, this.options.workerMaxMb)
     })
     worker.on('exit', (code) => {
       this.onExit(slot, code)
@@ -160,6 +178,7 @@ export class WorkerPool implements Parser {
     const job = slot.job
     if (slot.timer) clearTimeout(slot.timer)
     slot.timer = undefined
+    slot.watch.stop()
     slot.job = undefined
     job?.resolve(result)
     this.retireExtra()
@@ -170,6 +189,7 @@ export class WorkerPool implements Parser {
     const index = this.slots.indexOf(slot)
     const job = slot.job
     if (slot.timer) clearTimeout(slot.timer)
+    slot.watch.stop()
     slot.job = undefined
     if (index === -1) return
     if (this.closed) {
@@ -216,6 +236,9 @@ export class WorkerPool implements Parser {
       slot.timer = setTimeout(() => {
         this.onTimeout(slot, job)
       }, this.limitMs(job))
+      slot.watch.watch((span) => {
+        this.onOverBudget(slot, job, span)
+      })
       const request: WorkerRequest = {id: job.id, task: job.task, useCache: job.useCache}
       slot.worker.postMessage(request)
     }
@@ -233,6 +256,7 @@ export class WorkerPool implements Parser {
 
   private onTimeout(slot: Slot, job: Job): void {
     if (slot.job !== job) return
+    slot.watch.stop()
     slot.job = undefined
     slot.retiring = true
     const limitMs = this.limitMs(job)
@@ -249,6 +273,42 @@ export class WorkerPool implements Parser {
     const settle = (): void => {
       if (job.task.outFile) removeOutputTemps(job.task.outFile)
       job.resolve(failure)
+    }
+    slot.worker.terminate().then(settle, settle)
+  }
+
+  /**
+   * A statement ran over its budget: end the worker (the only way to stop a grammar), then queue the file again
+   * with that statement left to the token scan. Not a crash: the attempt does not count towards the retry.
+   */
+  private onOverBudget(slot: Slot, job: Job, span: StatementSpan): void {
+    if (slot.job !== job) return
+    if (slot.timer) clearTimeout(slot.timer)
+    slot.timer = undefined
+    slot.job = undefined
+    slot.retiring = true
+    const budgetMs = this.options.statementBudgetMs
+    slot.lastError = `a statement ran over its ${budgetMs / 1000} s budget`
+    const spans = [...(job.task.overBudget?.spans ?? []), span]
+    this.options.onOverBudget?.(job.task.relPath)
+    this.options.logger.warn(
+      `${job.task.relPath}: a statement ran over the statement budget of ${budgetMs / 1000} s ` +
+        '(LINEAGE_STATEMENT_BUDGET_SECONDS); parse worker replaced, the file is parsed again with that statement ' +
+        'read by the token scan',
+    )
+    this.requeueing++
+    const settle = (): void => {
+      this.requeueing--
+      if (job.task.outFile) removeOutputTemps(job.task.outFile)
+      if (spans.length > MAX_OVER_BUDGET) {
+        const message = `more than ${MAX_OVER_BUDGET} statements ran over the statement budget of ${budgetMs / 1000} s`
+        job.resolve(this.failure(job, 'E_PARSE_BUDGET', message))
+      } else {
+        job.task = {...job.task, overBudget: {spans, budgetMs}}
+        job.attempts--
+        this.queue.unshift(job)
+      }
+      this.dispatch()
     }
     slot.worker.terminate().then(settle, settle)
   }

@@ -165,6 +165,15 @@ export const SETTING_DEFS = {
     max: 3600,
     description: 'per-file parse time limit (80% of it is the soft budget between statements)',
   }),
+  // A statement of warehouse SQL parses in milliseconds (docs/performance.md); one that takes seconds is on a
+  // grammar's exponential path (issue 15), which only ending its worker stops.
+  LINEAGE_STATEMENT_BUDGET_SECONDS: number('number', {
+    default: 2,
+    min: 0.05,
+    max: 3600,
+    description:
+      'per-statement parse time limit: a statement still parsing after it is stopped (its worker replaced) and read by the token scan (E_PARSE_BUDGET)',
+  }),
   LINEAGE_INCOMPLETE_RETRY_SECONDS: number('number', {
     default: 30,
     min: 0,

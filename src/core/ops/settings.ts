@@ -86,6 +86,8 @@ export interface Settings {
   defaultSchema: string | undefined
   maxFileBytes: number
   parseTimeoutMs: number
+  /** LINEAGE_STATEMENT_BUDGET_SECONDS, in ms: how long one statement may parse before its worker is ended. */
+  statementBudgetMs: number
   /** Idle this long before retrying incomplete files, at most once per this long (ms); 0: at the next start. */
   incompleteRetryMs: number
   massRetractShare: number
@@ -218,6 +220,7 @@ function toSettings(r: SettingValues, password: string): Omit<Settings, 'extensi
     defaultSchema: r.LINEAGE_DEFAULT_SCHEMA,
     maxFileBytes: Math.round(r.LINEAGE_MAX_FILE_MB * 1024 * 1024),
     parseTimeoutMs: seconds(r.LINEAGE_PARSE_TIMEOUT_SECONDS),
+    statementBudgetMs: seconds(r.LINEAGE_STATEMENT_BUDGET_SECONDS),
     incompleteRetryMs: seconds(r.LINEAGE_INCOMPLETE_RETRY_SECONDS),
     massRetractShare: r.LINEAGE_MASS_RETRACT_SHARE,
     workerMaxMb: r.LINEAGE_WORKER_MAX_MB,

@@ -3,7 +3,9 @@
  * extraction with the file's growing schema catalogue, positions mapped back to the file as written,
  * unrendered placeholders kept out of table names, and the file-level combination. Synchronous and pure
  * (no I/O; it reads the clock only for the deadline). Never throws for bad SQL; an unknown dialect is a
- * usage error.
+ * usage error. A grammar cannot be interrupted from inside the thread, so the per-statement time budget is a
+ * supervisor's (util/statement-watch.ts): `onStatement` tells it which statement runs, and a statement it had
+ * to stop comes back in `overBudget`, to be read by the token scan instead (E_PARSE_BUDGET).
  */
 import type {FileLineage, LineageIssue, StatementLineage} from '../types.js'
 import {combineColumns, combineStatements} from './combine.js'
@@ -16,7 +18,7 @@ import {foldDefaults, sessionChange, type NameDefaults} from './qualify.js'
 import type {StmtResult} from './result.js'
 import {SchemaIndex, type SchemaCatalogue} from './schema.js'
 import {splitStatements} from './splitter.js'
-import {controlPieces, extractStatement, resplitOffset} from './statement.js'
+import {controlPieces, extractStatement, overBudgetStatement, resplitOffset} from './statement.js'
 import {renderTemplate, type Rendered} from './template.js'
 import {applyTemplateChecks} from './template-checks.js'
 import {PARSER_VERSION} from './version.js'
@@ -37,6 +39,16 @@ export interface ExtractOptions {
   /** The session's default database and schema for unqualified names (`USE` in the file changes them). */
   defaultDatabase?: string
   defaultSchema?: string
+  /** Told the span (offsets in the rendered text) of each statement before it is extracted, null after the last. */
+  onStatement?: (span: StatementSpan | null) => void
+  /** Statements a supervisor stopped at their time budget in an earlier attempt: not given to a grammar again. */
+  overBudget?: {spans: readonly StatementSpan[]; budgetMs: number}
+}
+
+/** Where a statement lies in the rendered text: what `onStatement` reports and `overBudget` names. */
+export interface StatementSpan {
+  start: number
+  end: number
 }
 
 interface Piece {
@@ -84,6 +96,15 @@ function extractFile(sql: string, options: ExtractOptions, dialect: DialectInfo)
       continue
     }
     const text = rendered.text.slice(p.start, p.end)
+    const over = options.overBudget
+    if (over?.spans.some((s) => s.start === p.start && s.end === p.end)) {
+      const line = src.position(rendered.map.toOriginal(p.start)).line
+      const st = toStatement(statements.length, p, overBudgetStatement(text, ctx, line, over.budgetMs), rendered, src)
+      qualifyStatement(st, names, dialect)
+      statements.push(st)
+      continue
+    }
+    options.onStatement?.({start: p.start, end: p.end})
     const inner = controlPieces(text, ctx)
     if (inner) {
       pieces.unshift(...inner.map((x) => ({start: p.start + x.start, end: p.start + x.end})))
@@ -104,6 +125,7 @@ function extractFile(sql: string, options: ExtractOptions, dialect: DialectInfo)
     qualifyStatement(st, names, dialect, rendered.text, tokensIn(tokens, p))
     statements.push(st)
   }
+  options.onStatement?.(null)
   return assemble(options, statements, rendered, src)
 }
 
@@ -207,10 +229,15 @@ function assemble(
   return file
 }
 
-/** Did a statement that moves data from tables to tables come out of the token scan without its columns? */
+/**
+ * Did a statement that moves data from tables to tables come out of the token scan without its columns, or
+ * was one stopped at its time budget (its tables are the token scan's too)?
+ */
 function lostColumns(statements: readonly StatementLineage[]): boolean {
   return statements.some(
-    (s) => s.status === 'fallback' && s.columns.length === 0 && s.sources.length > 0 && s.targets.length > 0,
+    (s) =>
+      s.error?.code === 'E_PARSE_BUDGET' ||
+      (s.status === 'fallback' && s.columns.length === 0 && s.sources.length > 0 && s.targets.length > 0),
   )
 }
 

@@ -17,7 +17,7 @@ import {decodeSqlBuffer} from './text-guard.js'
 
 export type {ColumnLineage, FileLineage, LineageIssue, StatementLineage} from '../types.js'
 export {DIALECT_NAMES, resolveDialect} from './dialects.js'
-export {extractLineage, type ExtractOptions} from './extract.js'
+export {extractLineage, fileFailure, type ExtractOptions, type StatementSpan} from './extract.js'
 export {parseSchemaCatalogue, type SchemaCatalogue} from './schema.js'
 export {PARSER_VERSION} from './version.js'
 
@@ -34,5 +34,12 @@ export function extractLineageFromBuffer(content: Buffer, options: ExtractOption
   if (!decoded.ok) return fileFailure(options, 'E_NOT_TEXT', decoded.message)
   return extractLineage(decoded.text, options)
 }
-export {collectTableDefinitions, parseSqlFiles, parseVarFlags, readSchemaFile} from './parse-files.js'
-export type {ParseFilesOptions, ParseFilesResult} from './parse-files.js'
+export {
+  collectTableDefinitions,
+  sharedExtractOptions,
+  parseSqlFiles,
+  parseVarFlags,
+  readParseInputs,
+  readSchemaFile,
+} from './parse-files.js'
+export type {ParseFilesOptions, ParseFilesResult, ParseInputs} from './parse-files.js'

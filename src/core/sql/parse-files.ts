@@ -76,8 +76,15 @@ export function collectTableDefinitions(
   return out
 }
 
-/** Parse files as `lineage parse` does. */
-export function parseSqlFiles(paths: readonly string[], options: ParseFilesOptions): ParseFilesResult {
+/** What `lineage parse` extracts: each file's text (or the failure that says why it has none), and the schema. */
+export interface ParseInputs {
+  texts: (string | FileLineage)[]
+  /** Column definitions of every CREATE TABLE in the files, with the `--schema` catalogue on top. */
+  schema: SchemaCatalogue
+}
+
+/** Read the files and build their shared schema catalogue (a token pass: no grammar runs). */
+export function readParseInputs(paths: readonly string[], options: ParseFilesOptions): ParseInputs {
   dialectInfo(options.dialect) // a usage error before any work
   const read = options.readFile ?? readFileSync
   const texts = paths.map((path) => readText(path, read, options))
@@ -94,16 +101,22 @@ export function parseSqlFiles(paths: readonly string[], options: ParseFilesOptio
     }
     for (const [table, cols] of Object.entries(defined)) definitions.add(table, cols)
   }
-  const schema = {...definitions.toCatalogue(), ...options.schema}
+  return {texts, schema: {...definitions.toCatalogue(), ...options.schema}}
+}
+
+/** Parse files as `lineage parse` does, in this thread (`lineage parse` itself isolates it: parse/isolated.ts). */
+export function parseSqlFiles(paths: readonly string[], options: ParseFilesOptions): ParseFilesResult {
+  const {texts, schema} = readParseInputs(paths, options)
   const files = texts.map((t, i) => {
     if (typeof t !== 'string') return t
     const path = paths[i] ?? ''
-    return extractLineage(t, {...extractOptions(options), path, schema})
+    return extractLineage(t, {...sharedExtractOptions(options), path, schema})
   })
   return {files}
 }
 
-function extractOptions(o: ParseFilesOptions): Omit<ExtractOptions, 'path' | 'schema'> {
+/** The options of extractLineage that are the same for every file of a `lineage parse` run. */
+export function sharedExtractOptions(o: ParseFilesOptions): Omit<ExtractOptions, 'path' | 'schema'> {
   return {
     dialect: o.dialect,
     ...(o.defaultDatabase ? {defaultDatabase: o.defaultDatabase} : {}),

@@ -155,6 +155,26 @@ function withFallback(text: string, tokens: readonly Token[], r: StmtResult): St
   return fb
 }
 
+/**
+ * A statement a supervisor stopped at its time budget (util/statement-watch.ts), met again: no grammar this
+ * time. The token scan gives its tables (status `fallback`, whatever it finds), and the error E_PARSE_BUDGET
+ * names the statement and the budget, so the file is `degraded` rather than silently short of columns.
+ */
+export function overBudgetStatement(text: string, ctx: StatementContext, line: number, budgetMs: number): StmtResult {
+  const tokens = tokenize(text, ctx.dialect.lex)
+  const kind = tokens.length === 0 ? 'EMPTY' : classify(tokens).kind
+  const message =
+    `the statement at line ${line} ran over its parse budget of ${budgetMs / 1000} s ` +
+    '(LINEAGE_STATEMENT_BUDGET_SECONDS) and was stopped: its tables are from the token scan, its columns are lost'
+  const scanned = withFallback(text, tokens, failed(kind, 'E_PARSE', message, null))
+  const r = scanned.status === 'fallback' ? scanned : newResult(kind, 'fallback')
+  r.status = 'fallback'
+  r.grammar = 'fallback'
+  r.fallbackReason = null
+  r.error = {code: 'E_PARSE_BUDGET', message, offset: null}
+  return r
+}
+
 const STATEMENT_START = new Set([
   'SELECT',
   'INSERT',

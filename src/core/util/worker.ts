@@ -5,6 +5,8 @@
  */
 import {Worker, type WorkerOptions} from 'node:worker_threads'
 
+import {errorMessage} from '../errors.js'
+
 /** Start `<name>.js` (or `<name>.ts` from sources) of the folder of `callerUrl` (the caller's import.meta.url). */
 export function siblingWorker(callerUrl: string, name: string, options: WorkerOptions): Worker {
   const fromSource = callerUrl.endsWith('.ts')
@@ -12,4 +14,11 @@ export function siblingWorker(callerUrl: string, name: string, options: WorkerOp
   if (!fromSource) return new Worker(url, options)
   const bootstrap = `import('tsx/esm/api').then(({register}) => { register(); return import(${JSON.stringify(url.href)}) })`
   return new Worker(bootstrap, {...options, eval: true})
+}
+
+/** Why a worker died, from its 'error' event: its heap limit (resourceLimits) named when that was the cause. */
+export function workerErrorReason(error: Error & {code?: string}, maxOldGenerationSizeMb: number): string {
+  return error.code === 'ERR_WORKER_OUT_OF_MEMORY'
+    ? `worker ran out of memory (limit ${maxOldGenerationSizeMb} MB)`
+    : errorMessage(error)
 }

@@ -88,6 +88,48 @@ describe('sql extraction error paths', () => {
     expect(f.sources).to.deep.equal([])
   })
 
+  it('tells onStatement each statement it starts, then null; a span met again in overBudget is token-scanned', () => {
+    const sql = 'INSERT INTO a SELECT x FROM b;\nINSERT INTO c SELECT y FROM d JOIN e ON d.k = e.k;\nDROP TABLE f'
+    const spans: ({start: number; end: number} | null)[] = []
+    const first = extractLineage(sql, {...opts, onStatement: (s) => spans.push(s)})
+    expect(first.status).to.equal('ok')
+    expect(spans.map((s) => (s ? sql.slice(s.start, s.end) : null))).to.deep.equal([
+      'INSERT INTO a SELECT x FROM b',
+      'INSERT INTO c SELECT y FROM d JOIN e ON d.k = e.k',
+      'DROP TABLE f',
+      null,
+    ])
+    const stopped = spans[1]
+    if (!stopped) throw new Error('no span')
+    const again: unknown[] = []
+    const f = extractLineage(sql, {
+      ...opts,
+      overBudget: {spans: [stopped], budgetMs: 2000},
+      onStatement: (s) => again.push(s),
+    })
+    // Not handed to a grammar again, so not reported as started either.
+    expect(again).to.have.length(3)
+    expect(f.status).to.equal('degraded')
+    const st = f.statements[1]
+    expect(st).to.deep.include({kind: 'INSERT', line: 2, status: 'fallback', grammar: 'fallback', columns: []})
+    expect([st?.sources, st?.targets]).to.deep.equal([['d', 'e'], ['c']])
+    expect(st?.error).to.include({code: 'E_PARSE_BUDGET', line: 2, column: 1})
+    expect(st?.error?.message).to.include('statement at line 2').and.include('budget of 2 s')
+    expect(f.errors.map((e) => e.code)).to.deep.equal(['E_PARSE_BUDGET'])
+    expect(f.statements.map((x) => x.status)).to.deep.equal(['ok', 'fallback', 'ok'])
+    expect(f.incomplete).to.equal(undefined)
+    // Its token-scanned names are qualified like every other statement's.
+    const qualified = extractLineage(sql, {
+      ...opts,
+      defaultSchema: 'sales',
+      overBudget: {spans: [stopped], budgetMs: 2000},
+    })
+    expect([qualified.statements[1]?.sources, qualified.statements[1]?.targets]).to.deep.equal([
+      ['sales.d', 'sales.e'],
+      ['sales.c'],
+    ])
+  })
+
   it('marks a lineage cut short by the deadline incomplete, and only that one', () => {
     const sql = Array.from({length: 30}, (_, i) => `INSERT INTO t${i} SELECT * FROM s${i}`).join(';\n')
     expect(extractLineage(sql, {...opts, deadlineMs: 0}).incomplete).to.equal(true)
