@@ -100,7 +100,7 @@ function extractFile(sql: string, options: ExtractOptions, dialect: DialectInfo)
     if (over?.spans.some((s) => s.start === p.start && s.end === p.end)) {
       const line = src.position(rendered.map.toOriginal(p.start)).line
       const st = toStatement(statements.length, p, overBudgetStatement(text, ctx, line, over.budgetMs), rendered, src)
-      qualifyStatement(st, names, dialect)
+      qualifyStatement(st, names, dialect, rendered.text, tokensIn(tokens, p))
       statements.push(st)
       continue
     }
