@@ -3,7 +3,14 @@ import {resolve} from 'node:path'
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand, targetFlags} from '../base-command.js'
-import {LineageError, openGraphWriter, replaySettings, retryFailed, type RetryFailedResult} from '../core/index.js'
+import {
+  LineageError,
+  openGraphWriter,
+  replaySettings,
+  retryFailed,
+  type RetryFailedResult,
+  settingsNamespace,
+} from '../core/index.js'
 
 export default class RetryFailed extends BaseCommand<typeof RetryFailed> {
   static override summary = 'Replay the graph writes that failed, from the failed-ingestion file'
@@ -39,8 +46,10 @@ at any moment loses nothing. Exit 0: all went in; 1: some remain; 69: Neo4j unre
     const settings = replaySettings(this.target(this.flags).input, this.logger)
     const file = resolve(this.args.jsonl ?? settings.failedFile)
     const conn = settings.neo4j
+    const namespace = settingsNamespace(settings)
     const result = await retryFailed({
       file,
+      namespace,
       openWriter: async () => {
         if (!conn)
           throw new LineageError(
@@ -48,7 +57,7 @@ at any moment loses nothing. Exit 0: all went in; 1: some remain; 69: Neo4j unre
             'NEO4J_URI is not set',
             'Set NEO4J_URI (and credentials) to replay into Neo4j.',
           )
-        return openGraphWriter(conn, {logger: this.logger})
+        return openGraphWriter(conn, {logger: this.logger, namespace})
       },
       batched: settings.features['neo4j-batch'],
       batchSize: this.flags['batch-size'] ?? settings.batchSize,
