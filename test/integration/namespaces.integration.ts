@@ -2,10 +2,11 @@
  * Namespaces in the Neo4j graph key (docs/namespaces.md), against a real Neo4j:
  * - two watchers of two folders with overlapping relative paths share one graph: each one's reconcile and
  *   retractions leave the other's files alone (full graph comparison with a clean ingestion);
+ * - retry-failed replays each failed entry into the namespace it records (an old one's: the current);
  * - a graph written before namespaces migrates at connect into the connecting writer's namespace, equal to
  *   a fresh write of the same files, and a second migration (or one resumed half way) changes nothing.
  */
-import {rmSync} from 'node:fs'
+import {readFileSync, rmSync} from 'node:fs'
 import {join} from 'node:path'
 
 import {expect} from 'chai'
@@ -14,6 +15,8 @@ import {MIGRATE} from '../../src/core/graph/cypher.js'
 import {migrateNamespaces} from '../../src/core/graph/migrate.js'
 import {fileRows, type GraphOp, type GraphUpsert} from '../../src/core/graph/model.js'
 import {GraphWriter} from '../../src/core/graph/writer.js'
+import {appendFailures} from '../../src/core/ingest/dead-letter.js'
+import {retryFailed} from '../../src/core/ops/retry-failed.js'
 import {silentLogger} from '../../src/core/index.js'
 import {folderNamespace} from '../../src/core/ops/namespace.js'
 import {expectSameGraph} from '../faults/support/reference.js'
@@ -254,5 +257,43 @@ describe('namespaces: migrating a graph written before them', function () {
       await f.close()
     }
     expectSameGraph(migratedThenWritten, await neo.graphSnapshot())
+  })
+})
+
+describe('namespaces: retry-failed', function () {
+  this.timeout(120_000)
+  const neo = useNeo4j()
+  const tmp = useTmpDir({prefix: 'lineage-ns-retry-'})
+
+  it('replays each entry into its namespace, and one from before namespaces into the current one', async () => {
+    const file = join(tmp.dir, 'failed_ingestion.jsonl')
+    const op = (tag: string) => upsert('etl/daily.sql', [stmt(0, {sources: [`raw.${tag}`], targets: ['mart.d']})])
+    await appendFailures(file, [
+      {op: op('a'), namespace: 'repo-a', code: 'E_NEO4J_UNAVAILABLE', error: 'down'},
+      {op: op('b'), namespace: 'repo-b', code: 'E_NEO4J_UNAVAILABLE', error: 'down'},
+    ])
+    // A line as the release before namespaces wrote it: no namespace.
+    await appendFailures(file, [{op: {...op('old'), path: 'old.sql'}, code: 'E_NEO4J_UNAVAILABLE', error: 'down'}])
+    expect(readFileSync(file, 'utf8').split('\n')[2]).to.not.include('namespace')
+    const result = await retryFailed({
+      file,
+      namespace: 'current',
+      openWriter: () => GraphWriter.connect(neo.conn, {logger: silentLogger, namespace: 'current'}),
+      batched: true,
+      batchSize: 10,
+      dryRun: false,
+      logger: silentLogger,
+    })
+    expect(result).to.deep.include({replayed: 3, remaining: 0})
+    expect(await files(neo)).to.deep.equal(['current old.sql', 'repo-a etl/daily.sql', 'repo-b etl/daily.sql'])
+    const reads = await neo.query(
+      `MATCH (f:SqlFile)-[:CONTAINS]->(:Statement)-[:READS]->(t:Table)
+       RETURN f.namespace AS ns, t.name AS t ORDER BY ns`,
+    )
+    expect(reads).to.deep.equal([
+      {ns: 'current', t: 'raw.old'},
+      {ns: 'repo-a', t: 'raw.a'},
+      {ns: 'repo-b', t: 'raw.b'},
+    ])
   })
 })

@@ -8,6 +8,8 @@
  * connect finishes the job; once they are gone and every SqlFile has a namespace, it costs two small reads.
  * Throws what the driver throws.
  */
+/* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment --
+   neo4j-driver declares its option bags (SessionConfig) as classes, yet documents and accepts plain objects. */
 import type {Driver} from 'neo4j-driver'
 
 import {MIGRATE} from './cypher.js'

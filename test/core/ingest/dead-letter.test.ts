@@ -87,7 +87,8 @@ describe('dead-letter', () => {
     expect(preparedFromEntry(entries[0]!, 'other')).to.deep.equal(prepareOp(failure('a.sql').op, 'ns'))
     expect(preparedFromEntry(entries[1]!, 'other')).to.deep.equal(prepareOp(retract.op, 'ns'))
     // An entry from before namespaces has none: it replays into the current namespace.
-    const {namespace: _, ...old} = entries[0]!
+    const old = {...entries[0]!}
+    delete old.namespace
     expect(preparedFromEntry(old, 'current')).to.deep.equal(prepareOp(failure('a.sql').op, 'current'))
     expect(new Set(entries.map((e) => e.id)).size).to.equal(3)
     expect(countFailures(file)).to.equal(3)
