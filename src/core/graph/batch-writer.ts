@@ -1,13 +1,12 @@
 /**
  * The batched writer (FEATURE_NEO4J_BATCH): one UNWIND transaction per group of whole files of one namespace
- * (graph/cypher: SqlFile, Statement and DERIVES_FROM are keyed by it). A file's rows
- * are never split over two transactions, so a file is all in or all out; inside a transaction the group's
- * SqlFile nodes are locked first (REPLACE.lock: two writers of one path, in any processes, run one after the
- * other), then the old rows of the group's paths go (graph/replace), then the BATCH_QUERIES in BATCH_ORDER
- * (nodes before relationships), then the orphan clean-up. A group that fails for a reason other than
- * connectivity is split so each file is tried alone, isolating a poisoned file; a connectivity failure fails
- * the whole group at once (every file would meet the same outage). Never throws for Neo4j's sake: failures
- * come back in `failed`.
+ * (graph/cypher: SqlFile, Statement and DERIVES_FROM are keyed by it). A file's rows are never split over two
+ * transactions, so a file is all in or all out; inside a transaction the group's SqlFile nodes are locked
+ * first (REPLACE.lock: two writers of one path, in any processes, run one after the other), then the old rows
+ * of the group's paths go (graph/replace), then the BATCH_QUERIES in BATCH_ORDER (nodes before
+ * relationships), then the orphan clean-up. A group that fails for a reason other than connectivity is split
+ * so each file is tried alone, isolating a poisoned file; a connectivity failure fails the whole group at once
+ * (every file would meet the same outage). Never throws for Neo4j's sake: failures come back in `failed`.
  */
 import type {Logger} from '../logger.js'
 import {BATCH_ORDER, BATCH_QUERIES, REPLACE} from './cypher.js'
