@@ -1,8 +1,9 @@
 /**
  * Every Cypher statement lineage runs against Neo4j, as text: the schema and its migration, the replacement
  * delete and orphan clean-up both writers share, the reads, the batched writer's UNWIND queries and the
- * baseline's one-entity queries. Pure: no I/O, no driver; throws nothing. Every value is a `$parameter` (a batch's rows are `$rows`);
- * labels, relationship types and property names are constants here, never built from data.
+ * baseline's one-entity queries. Pure: no I/O, no driver; throws nothing. Every value is a `$parameter` (a
+ * batch's rows are `$rows`); labels, relationship types and property names are constants here, never built
+ * from data.
  *
  * Namespaces (docs/namespaces.md): every SqlFile, Statement and DERIVES_FROM carries the `namespace` of the
  * watcher that wrote it, and every query that touches them is given one (`$namespace`, one per transaction).
@@ -141,10 +142,10 @@ export const BATCH_QUERIES = {
   contains: `UNWIND $rows AS r MATCH (f:SqlFile {namespace: $namespace, path: r.path})
     MATCH (s:Statement {namespace: $namespace, id: r.id})
     CREATE (f)-[:CONTAINS]->(s)`,
-  reads: `UNWIND $rows AS r MATCH (s:Statement {namespace: $namespace, id: r.statementId}) MATCH (t:Table {key: r.tableKey})
-    CREATE (s)-[:READS]->(t)`,
-  writes: `UNWIND $rows AS r MATCH (s:Statement {namespace: $namespace, id: r.statementId}) MATCH (t:Table {key: r.tableKey})
-    CREATE (s)-[:WRITES]->(t)`,
+  reads: `UNWIND $rows AS r MATCH (s:Statement {namespace: $namespace, id: r.statementId})
+    MATCH (t:Table {key: r.tableKey}) CREATE (s)-[:READS]->(t)`,
+  writes: `UNWIND $rows AS r MATCH (s:Statement {namespace: $namespace, id: r.statementId})
+    MATCH (t:Table {key: r.tableKey}) CREATE (s)-[:WRITES]->(t)`,
   tableDerives: `UNWIND $rows AS r MATCH (a:Table {key: r.targetKey}) MATCH (b:Table {key: r.sourceKey})
     CREATE (a)-[:DERIVES_FROM {namespace: $namespace, statementId: r.statementId}]->(b)`,
   columnDerives: `UNWIND $rows AS r MATCH (a:Column {key: r.targetKey}) MATCH (b:Column {key: r.sourceKey})

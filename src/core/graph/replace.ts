@@ -1,8 +1,8 @@
 /**
  * What both writers do inside a transaction around the new rows: take out what the paths (of one namespace)
- * produced before
- * (their statements and the DERIVES_FROM edges those made), and afterwards delete the Table
- * and Column nodes that this left unreferenced by any namespace. Runs in the caller's transaction; throws what the driver throws.
+ * produced before (their statements and the DERIVES_FROM edges those made), and afterwards delete the Table
+ * and Column nodes that this left unreferenced by any namespace. Runs in the caller's transaction; throws what
+ * the driver throws.
  */
 import type {ManagedTransaction} from 'neo4j-driver'
 

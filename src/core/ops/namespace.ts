@@ -40,7 +40,7 @@ export function lineageNamespace(input: {
   return folderNamespace(input.rawDir)
 }
 
-/** The namespace of a service or command run with these settings (no explicit value: LINEAGE_NAMESPACE, else the folder). */
+/** The namespace of a run with these settings: LINEAGE_NAMESPACE, else the watched folder's. */
 export function settingsNamespace(s: Pick<Settings, 'openLineage' | 'rawDir'>): string {
   return lineageNamespace({setting: s.openLineage.namespace, rawDir: s.rawDir})
 }

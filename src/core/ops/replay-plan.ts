@@ -33,7 +33,7 @@ export function markedByPath(markers: ParsedLines['markers']): Map<string, numbe
 export const pathKey = (e: {namespace?: string | undefined; path: string}): string =>
   JSON.stringify([e.namespace ?? '', e.path])
 
-/** Within the file, the newest op of a path (in its namespace) wins (ties: the later line); the others are superseded. */
+/** Within the file, the newest op of a path (of a namespace) wins (ties: the later line); the rest are superseded. */
 export function newestByPath(entries: DeadLetterEntry[]): Newest {
   const newest: Newest = new Map()
   for (const e of entries) {
