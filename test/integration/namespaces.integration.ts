@@ -2,6 +2,7 @@
  * Namespaces in the Neo4j graph key (docs/namespaces.md), against a real Neo4j:
  * - two watchers of two folders with overlapping relative paths share one graph: each one's reconcile and
  *   retractions leave the other's files alone (full graph comparison with a clean ingestion);
+ * - trace reads the edges of every namespace, impact the old edges of its own files only;
  * - retry-failed replays each failed entry into the namespace it records (an old one's: the current);
  * - a graph written before namespaces migrates at connect into the connecting writer's namespace, equal to
  *   a fresh write of the same files, and a second migration (or one resumed half way) changes nothing.
@@ -19,6 +20,7 @@ import {appendFailures} from '../../src/core/ingest/dead-letter.js'
 import {retryFailed} from '../../src/core/ops/retry-failed.js'
 import {silentLogger} from '../../src/core/index.js'
 import {folderNamespace} from '../../src/core/ops/namespace.js'
+import {Neo4jGraph} from '../../src/core/query/neo4j-graph.js'
 import {expectSameGraph} from '../faults/support/reference.js'
 import {type Neo4jContext, stmt, upsert, useNeo4j} from '../helpers/neo4j.js'
 import {ingestOnce, serviceEnv, writeSql} from '../helpers/service.js'
@@ -295,5 +297,37 @@ describe('namespaces: retry-failed', function () {
       {ns: 'repo-a', t: 'raw.a'},
       {ns: 'repo-b', t: 'raw.b'},
     ])
+  })
+})
+
+describe('namespaces: trace and impact on Neo4j', function () {
+  this.timeout(60_000)
+  const neo = useNeo4j()
+
+  it("trace follows every namespace's edges, naming a foreign file by namespace; impact reads its own", async () => {
+    // The same path in two namespaces, each deriving mart.x from a different table.
+    for (const [namespace, source] of [
+      ['a', 'raw.a'],
+      ['b', 'raw.b'],
+    ] as const) {
+      const w = await GraphWriter.connect(neo.conn, {logger: silentLogger, namespace})
+      try {
+        await w.apply([upsert('etl/x.sql', [stmt(0, {sources: [source], targets: ['mart.x']})])], {batched: true})
+      } finally {
+        await w.close()
+      }
+    }
+    const graph = await Neo4jGraph.open(neo.conn, 'a')
+    try {
+      const upstream = await graph.edges('table', ['mart.x'], 'upstream')
+      expect(upstream.map((e) => `${e.source} ${e.file}`).sort()).to.deep.equal([
+        'raw.a etl/x.sql',
+        'raw.b b/etl/x.sql',
+      ])
+      const own = await graph.fileEdges('table', ['etl/x.sql'])
+      expect(own.get('etl/x.sql')?.map((e) => e.source)).to.deep.equal(['raw.a'])
+    } finally {
+      await graph.close()
+    }
   })
 })
