@@ -2,8 +2,10 @@
  * What a replay of the failed-ingestion file decides for each entry: replay it, or skip it as already in the
  * graph (same content hash), superseded by a newer write of its path (a later op in the file, a SqlFile
  * ingested after it, or a superseded marker), or a retraction of a file already gone. A path is a path of the
- * entry's namespace (markers, written by the service of one namespace, name a path only). Pure besides one read
- * of the graph's file states per call; throws what that read throws.
+ * entry's namespace. Markers name a path only, so one supersedes the older entries of its path in every
+ * namespace: at worst a skipped entry of another namespace, whose watcher's ledger still holds the file as
+ * failed and ingests it again at its next reconcile (docs/failed-ingestion.md). Pure besides the reads of
+ * the graph's file states (one per namespace per call); throws what those reads throw.
  */
 import type {DeadLetterEntry, ParsedLines} from '../ingest/dead-letter.js'
 import type {FileState} from '../graph/writer.js'
