@@ -13,6 +13,7 @@ import {
   type LineageGraph,
   LOG_LEVELS,
   type Logger,
+  lineageNamespace,
   openLineageGraph,
   type LogLevel,
   resolveSettings,
@@ -110,11 +111,16 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
    * The lineage graph `trace` and `impact` read: Neo4j when configured, else the output folder (`out`, else the
    * settings'), closed when the command ends. Output files that are not lineage records are warned about.
    */
-  protected async openReadGraph(settings: Settings, out: string | undefined): Promise<LineageGraph> {
+  protected async openReadGraph(
+    settings: Settings,
+    out: string | undefined,
+    rawDir: string = settings.rawDir,
+  ): Promise<LineageGraph> {
     const outDir = resolve(out ?? settings.outDir)
+    const namespace = lineageNamespace({setting: settings.openLineage.namespace, rawDir})
     // The output folder's index sits beside the parse cache: a cache too, rebuilt when deleted.
     const indexFile = join(dirname(resolve(settings.cacheFile)), 'trace-index.sqlite')
-    const {graph, invalid} = await openLineageGraph({neo4j: settings.neo4j, outDir, indexFile})
+    const {graph, invalid} = await openLineageGraph({neo4j: settings.neo4j, namespace, outDir, indexFile})
     this.defer(() => graph.close())
     if (invalid.length > 0)
       this.note(`warning: ${invalid.length} file(s) in ${outDir} are not lineage records, skipped`)

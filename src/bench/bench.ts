@@ -25,7 +25,7 @@ import {mkdirSync, mkdtempSync, rmSync} from 'node:fs'
 import {join} from 'node:path'
 
 import {type Ceiling, measureCeiling} from './ceiling.js'
-import {BenchGraph, compareDigests, type Digest, digestOutput} from './graph.js'
+import {BENCH_NAMESPACE, BenchGraph, compareDigests, type Digest, digestOutput} from './graph.js'
 import {judge, type BenchReport, type BenchStep, type StepMeasure, summarizeCeiling, summarizeStep} from './report.js'
 import {Settler} from './settle.js'
 import {selectSteps, type StepConfig} from './steps.js'
@@ -290,6 +290,9 @@ function machine(): Omit<BenchReport['machine'], 'loadAverageAtStart'> {
 /** The settings of one step: its features and tuning, and folders of its own under `dir`. */
 function stepFlags(config: StepConfig, dir: string): Record<string, SettingValue> {
   const flags: Record<string, SettingValue> = {
+    // One namespace for every step: the default (the watched folder) differs between steps' folders, and the
+    // graphs of two steps must be equal to compare.
+    LINEAGE_NAMESPACE: BENCH_NAMESPACE,
     INGEST_WORKERS: config.workers,
     BATCH_SIZE_THRESHOLD: config.batchSize,
     DEBOUNCE_WINDOW_SECONDS: config.debounceSeconds,

@@ -74,6 +74,8 @@ export function pathOfStatement(id: string): string {
 }
 
 const VOLATILE = ['ingestedAt']
+/** The namespace every bench step writes in (LINEAGE_NAMESPACE), so that the graphs of two steps compare. */
+export const BENCH_NAMESPACE = 'lineage-bench'
 const IDENTITY = (v: string): string =>
   `CASE WHEN ${v}:SqlFile THEN ${v}.path WHEN ${v}:Statement THEN ${v}.id ELSE ${v}.key END`
 
@@ -88,7 +90,7 @@ export class BenchGraph {
 
   /** Connect (openGraphWriter checks reachability and credentials, and creates the constraints). */
   static async open(conn: Neo4jConnection, logger: Logger): Promise<BenchGraph> {
-    const writer = await openGraphWriter(conn, {logger})
+    const writer = await openGraphWriter(conn, {logger, namespace: BENCH_NAMESPACE})
     await writer.close()
     const neo4j = (await import('neo4j-driver')).default
     const auth = conn.password === '' ? {scheme: 'none', credentials: ''} : neo4j.auth.basic(conn.user, conn.password)

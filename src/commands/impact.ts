@@ -63,9 +63,10 @@ watched folder), 69 when Neo4j is unreachable, 78 for bad configuration, 70 for 
     const {argv} = await this.parse(Impact)
     const paths = argv.filter((a): a is string => typeof a === 'string')
     const settings = resolveSettings({configFile: this.flags.config})
-    const graph = await this.openReadGraph(settings, this.flags.out)
+    const rawDir = resolve(this.flags.raw ?? settings.rawDir)
+    const graph = await this.openReadGraph(settings, this.flags.out, rawDir)
     const result = await impact(graph, {
-      rawDir: resolve(this.flags.raw ?? settings.rawDir),
+      rawDir,
       extensions: settings.extensions,
       paths,
       ...(this.flags.git === undefined ? {} : {gitRange: this.flags.git}),

@@ -3,16 +3,25 @@ import {resolve} from 'node:path'
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand, targetFlags} from '../base-command.js'
-import {LineageError, openGraphWriter, replaySettings, retryFailed, type RetryFailedResult} from '../core/index.js'
+import {
+  LineageError,
+  openGraphWriter,
+  replaySettings,
+  retryFailed,
+  type RetryFailedResult,
+  settingsNamespace,
+} from '../core/index.js'
 
 export default class RetryFailed extends BaseCommand<typeof RetryFailed> {
   static override summary = 'Replay the graph writes that failed, from the failed-ingestion file'
-  static override description = `Replays each entry of JSONL (by default LINEAGE_FAILED_FILE, data/failed_ingestion.jsonl) \
-into Neo4j in file order. Entries already in the graph (same content hash), superseded by a newer write of \
-their file, or retractions of files already gone are skipped; replaying twice changes nothing. The file is \
-rewritten as it goes so it keeps only what still fails, lines that are not valid entries (reported, never \
-dropped) and lines a running service appends meanwhile; when everything went in it is removed. Killing it \
-at any moment loses nothing. Exit 0: all went in; 1: some remain; 69: Neo4j unreachable (nothing changed).`
+  static override description = `Replays each entry of JSONL (by default LINEAGE_FAILED_FILE, data/failed_ingestion.jsonl) into Neo4j in file \
+order, each in the namespace it was written in (an entry without one, from before namespaces, in \
+LINEAGE_NAMESPACE, else the watched folder's: docs/namespaces.md). Entries already in the graph (same \
+content hash), superseded by a newer write of their file, or retractions of files already gone are skipped; \
+replaying twice changes nothing. The file is rewritten as it goes so it keeps only what still fails, lines \
+that are not valid entries (reported, never dropped) and lines a running service appends meanwhile; when \
+everything went in it is removed. Killing it at any moment loses nothing. Exit 0: all went in; 1: some \
+remain; 69: Neo4j unreachable (nothing changed).`
 
   static override examples = [
     '<%= config.bin %> <%= command.id %>',
@@ -39,8 +48,10 @@ at any moment loses nothing. Exit 0: all went in; 1: some remain; 69: Neo4j unre
     const settings = replaySettings(this.target(this.flags).input, this.logger)
     const file = resolve(this.args.jsonl ?? settings.failedFile)
     const conn = settings.neo4j
+    const namespace = settingsNamespace(settings)
     const result = await retryFailed({
       file,
+      namespace,
       openWriter: async () => {
         if (!conn)
           throw new LineageError(
@@ -48,7 +59,7 @@ at any moment loses nothing. Exit 0: all went in; 1: some remain; 69: Neo4j unre
             'NEO4J_URI is not set',
             'Set NEO4J_URI (and credentials) to replay into Neo4j.',
           )
-        return openGraphWriter(conn, {logger: this.logger})
+        return openGraphWriter(conn, {logger: this.logger, namespace})
       },
       batched: settings.features['neo4j-batch'],
       batchSize: this.flags['batch-size'] ?? settings.batchSize,

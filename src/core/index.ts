@@ -103,7 +103,7 @@ export {
 } from './ops/retry-failed.js'
 
 /** Connect to Neo4j (and create the constraints): the writer `retryFailed` replays through. */
-export async function openGraphWriter(conn: Neo4jConnection, options: {logger: Logger}) {
+export async function openGraphWriter(conn: Neo4jConnection, options: {logger: Logger; namespace: string}) {
   const {GraphWriter} = await import('./graph/writer.js')
   return GraphWriter.connect(conn, options)
 }
@@ -150,6 +150,7 @@ export {
 /** The graph `trace` and `impact` read: Neo4j when `neo4j` is set, else the output folder. */
 export async function openLineageGraph(options: {
   neo4j: Neo4jConnection | undefined
+  namespace: string
   outDir: string
   indexFile?: string | undefined
 }) {
@@ -158,7 +159,7 @@ export async function openLineageGraph(options: {
 }
 
 // ---- OpenLineage: events of the output folder, the namespace they are named in ------------------------------
-export {folderNamespace, lineageNamespace} from './ops/namespace.js'
+export {folderNamespace, lineageNamespace, settingsNamespace} from './ops/namespace.js'
 export type {ExportDestination, ExportOptions, ExportResult} from './openlineage/export.js'
 export type {RunEvent} from './openlineage/event.js'
 export {displayUrl, isHttpUrl} from './openlineage/transport.js'

@@ -12,6 +12,9 @@ import type {FileLineage, StatementLineage} from '../../src/core/index.js'
 import type {GraphUpsert} from '../../src/core/graph/model.js'
 import {startFaultProxy} from './fault-proxy.js'
 
+/** The namespace tests write in when they talk to GraphWriter directly (a service derives its own). */
+export const TEST_NAMESPACE = 'test'
+
 /** Properties that differ between two ingestions of the same files. */
 export const VOLATILE_PROPERTIES = ['ingestedAt']
 
@@ -109,7 +112,11 @@ export async function graphSnapshot(ctx: Pick<Neo4jContext, 'query'>): Promise<S
 function identity(labels: unknown, props: unknown): string {
   const p = props as Record<string, unknown>
   const ls = sorted(labels)
-  const key = ls.includes('SqlFile') ? p.path : ls.includes('Statement') ? p.id : (p.key ?? stable(props))
+  const key = ls.includes('SqlFile')
+    ? [p.namespace, p.path]
+    : ls.includes('Statement')
+      ? [p.namespace, p.id]
+      : (p.key ?? stable(props))
   return canonical({labels: ls, key})
 }
 

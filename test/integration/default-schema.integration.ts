@@ -3,7 +3,7 @@ import {expect} from 'chai'
 import {silentLogger} from '../../src/core/index.js'
 import {GraphWriter} from '../../src/core/graph/writer.js'
 import {extractLineage} from '../../src/core/sql/index.js'
-import {upsert, useNeo4j} from '../helpers/neo4j.js'
+import {TEST_NAMESPACE, upsert, useNeo4j} from '../helpers/neo4j.js'
 
 // Issue 15: with a default schema, `orders` in one file and `sales.orders` in another are one table, so
 // the lineage runs through it instead of breaking into two nodes.
@@ -18,7 +18,7 @@ describe('default schema joins the graph (integration)', () => {
     const ops = Object.entries(files).map(([path, sql]) =>
       upsert(path, extractLineage(sql, {path, dialect: 'ansi', defaultSchema: 'sales'}).statements),
     )
-    const writer = await GraphWriter.connect(ctx.conn, {logger: silentLogger})
+    const writer = await GraphWriter.connect(ctx.conn, {logger: silentLogger, namespace: TEST_NAMESPACE})
     try {
       await writer.apply(ops, {batched: true})
     } finally {
@@ -40,7 +40,7 @@ describe('default schema joins the graph (integration)', () => {
       const sql =
         'INSERT INTO Mart."Daily" SELECT id FROM Orders;\nINSERT INTO mart.summary SELECT id FROM SALES.orders'
       const lineage = extractLineage(sql, {path: 'case.sql', dialect: 'snowflake', defaultSchema: 'sales'})
-      const writer = await GraphWriter.connect(ctx.conn, {logger: silentLogger})
+      const writer = await GraphWriter.connect(ctx.conn, {logger: silentLogger, namespace: TEST_NAMESPACE})
       try {
         await writer.apply([upsert('case.sql', lineage.statements)], {batched})
       } finally {

@@ -4,7 +4,7 @@ import {isLineageError, silentLogger} from '../../src/core/index.js'
 import {entityCount, fileRows, type GraphOp, prepareOp} from '../../src/core/graph/model.js'
 import {GraphHealth} from '../../src/core/graph/health.js'
 import {GraphWriter} from '../../src/core/graph/writer.js'
-import {type Neo4jContext, startProxy, stmt, upsert, useNeo4j} from '../helpers/neo4j.js'
+import {type Neo4jContext, startProxy, stmt, TEST_NAMESPACE, upsert, useNeo4j} from '../helpers/neo4j.js'
 
 /** Three files: a loads raw into staging, b builds a mart from staging, c reports from the mart. */
 function corpus(): GraphOp[] {
@@ -46,7 +46,7 @@ function corpus(): GraphOp[] {
 }
 
 async function withWriter<T>(ctx: Neo4jContext, fn: (w: GraphWriter) => Promise<T>, uri = ctx.uri): Promise<T> {
-  const writer = await GraphWriter.connect({...ctx.conn, uri}, {logger: silentLogger})
+  const writer = await GraphWriter.connect({...ctx.conn, uri}, {logger: silentLogger, namespace: TEST_NAMESPACE})
   try {
     return await fn(writer)
   } finally {
@@ -273,7 +273,9 @@ describe('GraphWriter (real Neo4j)', function () {
       .filter((r) => r.type === 'UNIQUENESS' || r.type === 'NODE_PROPERTY_UNIQUENESS')
       .map((r) => `${(r.labelsOrTypes as string[]).join()}.${(r.properties as string[]).join()}`)
       .sort()
-    expect(unique).to.include.members(['Column.key', 'SqlFile.path', 'Statement.id', 'Table.key'])
+    // SqlFile and Statement are keyed within their namespace (docs/namespaces.md).
+    expect(unique).to.include.members(['Column.key', 'SqlFile.namespace,path', 'Statement.namespace,id', 'Table.key'])
+    expect(unique).to.not.include.members(['SqlFile.path', 'Statement.id'])
   })
 
   it('baseline runs one transaction per entity (plus the replacement delete); batched one per batch', async () => {
@@ -293,7 +295,11 @@ describe('GraphWriter (real Neo4j)', function () {
     })
     await ctx.cleanGraph()
     // A batch larger than maxEntitiesPerTx is split into several transactions of whole files.
-    const writer = await GraphWriter.connect(ctx.conn, {logger: silentLogger, maxEntitiesPerTx: 20})
+    const writer = await GraphWriter.connect(ctx.conn, {
+      logger: silentLogger,
+      namespace: TEST_NAMESPACE,
+      maxEntitiesPerTx: 20,
+    })
     try {
       const r = await writer.apply(ops, {batched: true})
       expect(r.failed).to.deep.equal([])
@@ -322,7 +328,7 @@ describe('GraphWriter (real Neo4j)', function () {
   it('connect to a closed port throws E_NEO4J_UNAVAILABLE (69) quickly, without the password', async () => {
     const started = Date.now()
     const conn = {uri: 'bolt://127.0.0.1:1', user: 'neo4j', password: 'S3cret-Passw0rd', database: undefined}
-    const error = await GraphWriter.connect(conn, {logger: silentLogger}).then(
+    const error = await GraphWriter.connect(conn, {logger: silentLogger, namespace: TEST_NAMESPACE}).then(
       () => undefined,
       (e: unknown) => e,
     )
@@ -341,7 +347,7 @@ describe('GraphWriter (real Neo4j)', function () {
       const health = new GraphHealth()
       const writer = await GraphWriter.connect(
         {...ctx.conn, uri: proxy.uri},
-        {logger: silentLogger, acquisitionTimeoutMs: 1000, breakerMs: 1500, health},
+        {logger: silentLogger, namespace: TEST_NAMESPACE, acquisitionTimeoutMs: 1000, breakerMs: 1500, health},
       )
       expect(writer.health).to.equal(health)
       try {
@@ -381,7 +387,10 @@ describe('GraphWriter (real Neo4j)', function () {
     const proxy = await startProxy(ctx.uri)
     const holder = ctx.driver.session()
     try {
-      const writer = await GraphWriter.connect({...ctx.conn, uri: proxy.uri}, {logger: silentLogger})
+      const writer = await GraphWriter.connect(
+        {...ctx.conn, uri: proxy.uri},
+        {logger: silentLogger, namespace: TEST_NAMESPACE},
+      )
       try {
         const lock = await holder.beginTransaction()
         await lock.run("MATCH (t:Table {key: 'raw.orders'}) SET t.locked = true")
@@ -418,7 +427,7 @@ describe('GraphWriter (real Neo4j)', function () {
         await other.run("MATCH (t:Table {key: 'raw.orders'}) SET t.locked = true")
         const writing = w.apply(corpus(), {batched: true})
         await waitForBlockedTransaction(ctx)
-        await other.run("MERGE (:SqlFile {path: 'etl/a.sql'})") // closes the cycle
+        await other.run("MERGE (:SqlFile {namespace: $ns, path: 'etl/a.sql'})", {ns: TEST_NAMESPACE}) // closes the cycle
         await other.rollback()
         const r = await writing
         expect(r.failed).to.deep.equal([])
@@ -480,9 +489,9 @@ describe('GraphWriter (real Neo4j)', function () {
       ).to.be.empty
       const before = await ctx.graphSnapshot()
       const ops = [
-        prepareOp({...a, ingestedAt: at(3), contentHash: 'older'}), // older than the graph's: left out
-        prepareOp({op: 'retract', path: b.path, at: at(4)}), // older: left out
-        prepareOp({...c, ingestedAt: at(1)}), // not in the graph: written
+        prepareOp({...a, ingestedAt: at(3), contentHash: 'older'}, TEST_NAMESPACE), // older than the graph's: left out
+        prepareOp({op: 'retract', path: b.path, at: at(4)}, TEST_NAMESPACE), // older: left out
+        prepareOp({...c, ingestedAt: at(1)}, TEST_NAMESPACE), // not in the graph: written
       ]
       const r = await w.applyPrepared(ops, {batched: true, skipNewer: true})
       expect(r.failed).to.deep.equal([])
@@ -492,7 +501,7 @@ describe('GraphWriter (real Neo4j)', function () {
       expect(after.nodes).to.include.members(before.nodes)
       expect(after.relationships).to.include.members(before.relationships)
       // Newer than the graph's: written.
-      const newer = prepareOp({...a, ingestedAt: at(7), contentHash: 'newer'})
+      const newer = prepareOp({...a, ingestedAt: at(7), contentHash: 'newer'}, TEST_NAMESPACE)
       expect((await w.applyPrepared([newer], {batched: true, skipNewer: true})).written).to.deep.equal([newer])
     })
     const files = await ctx.query('MATCH (f:SqlFile) RETURN f.path AS path, f.contentHash AS hash ORDER BY path')

@@ -10,7 +10,7 @@ import {type GraphOp} from '../../src/core/graph/model.js'
 import {type GraphFailure} from '../../src/core/graph/writer.js'
 import {appendFailures, readFailures} from '../../src/core/ingest/dead-letter.js'
 import {GraphWriter} from '../../src/core/graph/writer.js'
-import {type Neo4jContext, type Snapshot, startProxy, stmt, upsert, useNeo4j} from '../helpers/neo4j.js'
+import {type Neo4jContext, type Snapshot, startProxy, stmt, TEST_NAMESPACE, upsert, useNeo4j} from '../helpers/neo4j.js'
 import {withEnv, useTmpDir} from '../helpers/tmp.js'
 
 const T = (n: number): string => `2026-01-01T00:00:${String(n).padStart(2, '0')}.000Z`
@@ -29,7 +29,8 @@ function bigFile(path: string, n: number, tag: string, time = T(1)): GraphOp {
 
 const small = (path: string, tag: string, time = T(1)): GraphOp => bigFile(path, 2, tag, time)
 
-const failed = (ops: GraphOp[]): GraphFailure[] => ops.map((op) => ({op, code: 'E_NEO4J_UNAVAILABLE', error: 'down'}))
+const failed = (ops: GraphOp[]): GraphFailure[] =>
+  ops.map((op) => ({op, namespace: TEST_NAMESPACE, code: 'E_NEO4J_UNAVAILABLE', error: 'down'}))
 
 describe('retry-failed (real Neo4j)', function () {
   this.timeout(120_000)
@@ -41,10 +42,19 @@ describe('retry-failed (real Neo4j)', function () {
   })
 
   const open = (uri = ctx.uri): Promise<GraphWriter> =>
-    GraphWriter.connect({...ctx.conn, uri}, {logger: silentLogger, acquisitionTimeoutMs: 1000, breakerMs: 500})
+    GraphWriter.connect(
+      {...ctx.conn, uri},
+      {
+        logger: silentLogger,
+        namespace: TEST_NAMESPACE,
+        acquisitionTimeoutMs: 1000,
+        breakerMs: 500,
+      },
+    )
   const replay = (options: Partial<Parameters<typeof retryFailed>[0]> = {}): Promise<RetryFailedResult> =>
     retryFailed({
       file,
+      namespace: TEST_NAMESPACE,
       openWriter: () => open(),
       batched: true,
       batchSize: 2,

@@ -47,7 +47,8 @@ describe('Neo4j through a neo4j:// routing URI', function () {
 
   it('watch --once through neo4j:// leaves the same graph as through bolt://', async () => {
     const ingest = async (uri: string, name: string) => {
-      const env = serviceEnv(`${tmp.dir}/${name}`, {NEO4J_URI: uri})
+      // One namespace for both: the default (the watched folder) differs between the two folders.
+      const env = serviceEnv(`${tmp.dir}/${name}`, {NEO4J_URI: uri, LINEAGE_NAMESPACE: 'routing-test'})
       for (const [rel, sql] of Object.entries(FILES)) writeSql(env.LINEAGE_RAW_DIR!, rel, sql)
       const summary = await ingestOnce(env)
       expect(summary.failed).to.equal(0)

@@ -11,7 +11,7 @@ import {
 } from '../../src/core/index.js'
 import {formatTrace} from '../../src/ui/trace.js'
 import {CORPUS, writeGraph, writeOutputs} from '../core/query/corpus.js'
-import {useNeo4j} from '../helpers/neo4j.js'
+import {TEST_NAMESPACE, useNeo4j} from '../helpers/neo4j.js'
 import {useTmpDir} from '../helpers/tmp.js'
 
 /** Everything but the backend's name, which is the one thing that should differ. */
@@ -29,8 +29,10 @@ describe('trace on Neo4j and on the output folder (one corpus, both backends)', 
   async function both(): Promise<{neo: LineageGraph; out: LineageGraph}> {
     writeOutputs(join(tmp.dir, 'out'))
     await writeGraph(ctx.conn)
-    const neo = (await openLineageGraph({neo4j: ctx.conn, outDir: join(tmp.dir, 'nowhere')})).graph
-    const out = (await openLineageGraph({neo4j: undefined, outDir: join(tmp.dir, 'out')})).graph
+    const neo = (await openLineageGraph({neo4j: ctx.conn, namespace: TEST_NAMESPACE, outDir: join(tmp.dir, 'nowhere')}))
+      .graph
+    const out = (await openLineageGraph({neo4j: undefined, namespace: TEST_NAMESPACE, outDir: join(tmp.dir, 'out')}))
+      .graph
     graphs.push(neo, out)
     expect([neo.backend, out.backend]).to.deep.equal(['neo4j', 'output'])
     return {neo, out}

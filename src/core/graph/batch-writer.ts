@@ -1,12 +1,12 @@
 /**
- * The batched writer (FEATURE_NEO4J_BATCH): one UNWIND transaction per group of whole files. A file's rows
- * are never split over two transactions, so a file is all in or all out; inside a transaction the group's
- * SqlFile nodes are locked first (REPLACE.lock: two writers of one path, in any processes, run one after the
- * other), then the old rows of the group's paths go (graph/replace), then the BATCH_QUERIES in BATCH_ORDER
- * (nodes before relationships), then the orphan clean-up. A group that fails for a reason other than
- * connectivity is split so each file is tried alone, isolating a poisoned file; a connectivity failure fails
- * the whole group at once (every file would meet the same outage). Never throws for Neo4j's sake: failures
- * come back in `failed`.
+ * The batched writer (FEATURE_NEO4J_BATCH): one UNWIND transaction per group of whole files of one namespace
+ * (graph/cypher: SqlFile, Statement and DERIVES_FROM are keyed by it). A file's rows are never split over two
+ * transactions, so a file is all in or all out; inside a transaction the group's SqlFile nodes are locked
+ * first (REPLACE.lock: two writers of one path, in any processes, run one after the other), then the old rows
+ * of the group's paths go (graph/replace), then the BATCH_QUERIES in BATCH_ORDER (nodes before
+ * relationships), then the orphan clean-up. A group that fails for a reason other than connectivity is split
+ * so each file is tried alone, isolating a poisoned file; a connectivity failure fails the whole group at once
+ * (every file would meet the same outage). Never throws for Neo4j's sake: failures come back in `failed`.
  */
 import type {Logger} from '../logger.js'
 import {BATCH_ORDER, BATCH_QUERIES, REPLACE} from './cypher.js'
@@ -43,6 +43,17 @@ export interface BatchContext {
 
 const entities = (item: PreparedOp): number => (item.op === 'upsert' ? entityCount(item.rows) : 1)
 
+/** The items of each namespace, in their order: a transaction writes one namespace (`$namespace`). */
+export function byNamespace(items: readonly PreparedOp[]): PreparedOp[][] {
+  const out = new Map<string, PreparedOp[]>()
+  for (const item of items) {
+    const list = out.get(item.namespace)
+    if (list) list.push(item)
+    else out.set(item.namespace, [item])
+  }
+  return [...out.values()]
+}
+
 /** Whole files in groups of at most `max` entities (a file larger than that is a group of its own). */
 export function groups(items: readonly PreparedOp[], max: number): PreparedOp[][] {
   const out: PreparedOp[][] = []
@@ -64,7 +75,9 @@ export function groups(items: readonly PreparedOp[], max: number): PreparedOp[][
 
 export async function writeBatched(items: readonly PreparedOp[], ctx: BatchContext): Promise<WriteOutcome> {
   const outcome: WriteOutcome = {written: [], failed: [], superseded: []}
-  for (const group of groups(items, ctx.maxEntitiesPerTx)) add(outcome, await writeGroup(group, ctx))
+  for (const same of byNamespace(items)) {
+    for (const group of groups(same, ctx.maxEntitiesPerTx)) add(outcome, await writeGroup(group, ctx))
+  }
   return outcome
 }
 
@@ -74,21 +87,23 @@ function add(into: WriteOutcome, one: WriteOutcome): void {
   for (const s of one.superseded ?? []) into.superseded?.push(s)
 }
 
+/** One transaction for a group of items of one namespace. */
 async function writeGroup(group: PreparedOp[], ctx: BatchContext): Promise<WriteOutcome> {
   let todo = group
+  const params = {namespace: group[0]?.namespace ?? ''}
   try {
     // The work function may run more than once (the driver's retries): it keeps only `todo`, set anew by
     // every attempt.
     await ctx.txs.write(async (tx) => {
       // First: no other transaction writes these paths until this one ends (graph/cypher says why).
-      const locked = await ctx.txs.unwind(tx, REPLACE.lock, lockOrder(group.map((i) => i.path)))
+      const locked = await ctx.txs.unwind(tx, REPLACE.lock, lockOrder(group.map((i) => i.path)), params)
       todo = ctx.skipNewer ? notSuperseded(group, locked) : group
       const paths = todo.map((i) => i.path)
       const retracted = todo.filter((i) => i.op === 'retract').map((i) => i.path)
       const rows = batchRows(todo.flatMap((i) => (i.op === 'upsert' ? [i.rows] : [])))
-      const candidates = await deleteOld(ctx.txs, tx, paths)
-      await ctx.txs.unwind(tx, REPLACE.deleteFiles, retracted)
-      for (const name of BATCH_ORDER) await ctx.txs.unwind(tx, BATCH_QUERIES[name], rows[name])
+      const candidates = await deleteOld(ctx.txs, tx, params.namespace, paths)
+      await ctx.txs.unwind(tx, REPLACE.deleteFiles, retracted, params)
+      for (const name of BATCH_ORDER) await ctx.txs.unwind(tx, BATCH_QUERIES[name], rows[name], params)
       await cleanOrphans(ctx.txs, tx, candidates)
     })
     ctx.stats.entities += todo.reduce((n, i) => n + (i.op === 'upsert' ? entityCount(i.rows) : 0), 0)

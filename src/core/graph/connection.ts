@@ -21,6 +21,8 @@ export interface GraphSink {
 
 export interface GraphConnectionOptions {
   logger: Logger
+  /** The namespace the service writes in (ops/namespace.ts lineageNamespace). */
+  namespace: string
   /** Named in the log line that says where failed writes go meanwhile. */
   failedFile: string
   /** Least time between two connection attempts while Neo4j is down (ms). */
@@ -65,7 +67,8 @@ export class GraphConnection implements GraphSink {
     const writer = await this.connect(false)
     if (!writer) {
       const reason = this.health.downReason ?? 'Neo4j is unreachable'
-      return {failed: ops.map((op) => ({op, code: 'E_NEO4J_UNAVAILABLE', error: reason})), transactions: 0}
+      const namespace = this.options.namespace
+      return {failed: ops.map((op) => ({op, namespace, code: 'E_NEO4J_UNAVAILABLE', error: reason})), transactions: 0}
     }
     this.writingSince = this.now()
     try {
@@ -153,7 +156,11 @@ export class GraphConnection implements GraphSink {
     this.lastAttempt = this.now()
     try {
       const {GraphWriter} = await import('./writer.js')
-      this.writer = await GraphWriter.connect(this.conn, {logger: this.options.logger, health: this.health})
+      this.writer = await GraphWriter.connect(this.conn, {
+        logger: this.options.logger,
+        namespace: this.options.namespace,
+        health: this.health,
+      })
       if (this.health.markUp()) this.options.logger.info(`Neo4j is reachable again at ${safeUri(this.conn.uri)}`)
     } catch (error) {
       if (force && isLineageError(error) && error.code === 'E_CONFIG') throw error

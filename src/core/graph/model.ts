@@ -4,11 +4,15 @@
  * the parser nor the SQL file; ingest/failed-entry.ts parses them back). No I/O; throws nothing except on a
  * programming error.
  *
- *   (:SqlFile {path, contentHash, dialect, ingestedAt, incomplete?})-[:CONTAINS]->(:Statement {id, index, kind, line, ...})
+ *   (:SqlFile {namespace, path, contentHash, dialect, ingestedAt, incomplete?})
+ *     -[:CONTAINS]->(:Statement {namespace, id, index, kind, line, ...})
  *   (:Statement)-[:READS {written}]->(:Table {name, key})       (:Statement)-[:WRITES {written}]->(:Table)
  *   (:Table)-[:HAS_COLUMN]->(:Column {id, name, key})
- *   (target:Table)-[:DERIVES_FROM {statementId}]->(source:Table)     one per source x target of a statement
- *   (target:Column)-[:DERIVES_FROM {statementId}]->(source:Column)
+ *   (target:Table)-[:DERIVES_FROM {namespace, statementId}]->(source:Table)   one per source x target of a statement
+ *   (target:Column)-[:DERIVES_FROM {namespace, statementId}]->(source:Column)
+ *
+ * The rows here are those of one file, without its namespace: the writer adds it (`namespace` of a PreparedOp,
+ * graph/cypher says how it keys SqlFile, Statement and DERIVES_FROM); Table and Column are shared by all.
  *
  * `key` is the identity of Table and Column nodes (the uniqueness constraint is on it): the name or id itself,
  * unless its UTF-8 form is longer than KEY_MAX_BYTES, in which case it is `sha256:<hex>` of it. Neo4j cannot
@@ -93,9 +97,13 @@ export interface FileRows {
   columnDerives: DerivesRow[]
 }
 
-/** An op ready for the writer: an upsert as rows, a retraction as its path. `time` orders ops of one path. */
+/**
+ * An op ready for the writer: an upsert as rows, a retraction as its path, in the namespace the path belongs
+ * to. `time` orders ops of one path.
+ */
 export type PreparedOp =
-  {op: 'upsert'; path: string; time: string; rows: FileRows} | {op: 'retract'; path: string; time: string}
+  | {op: 'upsert'; namespace: string; path: string; time: string; rows: FileRows}
+  | {op: 'retract'; namespace: string; path: string; time: string}
 
 export const KEY_MAX_BYTES = 4000
 
@@ -233,7 +241,7 @@ export function entityCount(rows: FileRows): number {
   return nodes + relationships
 }
 
-export function prepareOp(op: GraphOp): PreparedOp {
-  if (op.op === 'retract') return {op: 'retract', path: op.path, time: op.at}
-  return {op: 'upsert', path: op.path, time: op.ingestedAt, rows: fileRows(op)}
+export function prepareOp(op: GraphOp, namespace: string): PreparedOp {
+  if (op.op === 'retract') return {op: 'retract', namespace, path: op.path, time: op.at}
+  return {op: 'upsert', namespace, path: op.path, time: op.ingestedAt, rows: fileRows(op)}
 }

@@ -1,7 +1,8 @@
 /**
- * What both writers do inside a transaction around the new rows: take out what the paths produced before
- * (their statements and the DERIVES_FROM edges those made), and afterwards delete the Table and Column nodes
- * that this left unreferenced. Runs in the caller's transaction; throws what the driver throws.
+ * What both writers do inside a transaction around the new rows: take out what the paths (of one namespace)
+ * produced before (their statements and the DERIVES_FROM edges those made), and afterwards delete the Table
+ * and Column nodes that this left unreferenced by any namespace. Runs in the caller's transaction; throws what
+ * the driver throws.
  */
 import type {ManagedTransaction} from 'neo4j-driver'
 
@@ -17,14 +18,22 @@ export class Candidates {
 const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x) => typeof x === 'string') : [])
 const string = (v: unknown): string[] => (typeof v === 'string' ? [v] : [])
 
-/** Delete what these paths produced before; returns the Table and Column nodes that may now be orphans. */
-export async function deleteOld(txs: Transactions, tx: ManagedTransaction, paths: string[]): Promise<Candidates> {
+/**
+ * Delete what these paths of `namespace` produced before; returns the Table and Column nodes that may now be
+ * orphans.
+ */
+export async function deleteOld(
+  txs: Transactions,
+  tx: ManagedTransaction,
+  namespace: string,
+  paths: string[],
+): Promise<Candidates> {
   const c = new Candidates()
-  for (const r of await txs.unwind(tx, REPLACE.deleteDerives, paths)) {
+  for (const r of await txs.unwind(tx, REPLACE.deleteDerives, paths, {namespace})) {
     const set = r.isTable === true ? c.tables : c.columns
     for (const k of [...string(r.a), ...string(r.b)]) set.add(k)
   }
-  for (const r of await txs.unwind(tx, REPLACE.deleteStatements, paths)) {
+  for (const r of await txs.unwind(tx, REPLACE.deleteStatements, paths, {namespace})) {
     for (const k of strings(r.tables)) c.tables.add(k)
     for (const k of strings(r.columns)) c.columns.add(k)
   }

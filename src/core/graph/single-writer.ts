@@ -34,22 +34,24 @@ export async function writeOneByOne(items: readonly PreparedOp[], ctx: SingleCon
 }
 
 async function writeItem(item: PreparedOp, ctx: SingleContext): Promise<void> {
+  const {namespace} = item
   await ctx.txs.write(async (tx) => {
-    const candidates = await deleteOld(ctx.txs, tx, [item.path])
-    await ctx.txs.unwind(tx, item.op === 'retract' ? REPLACE.deleteFiles : REPLACE.unsealFiles, [item.path])
+    const candidates = await deleteOld(ctx.txs, tx, namespace, [item.path])
+    const query = item.op === 'retract' ? REPLACE.deleteFiles : REPLACE.unsealFiles
+    await ctx.txs.unwind(tx, query, [item.path], {namespace})
     await cleanOrphans(ctx.txs, tx, candidates)
   })
   if (item.op === 'retract') return
   const rows = singleRows(item.rows)
   for (const name of ENTITY_ORDER) {
-    for (const row of rows[name]) await writeEntity(name, row, ctx)
+    for (const row of rows[name]) await writeEntity(name, row, namespace, ctx)
   }
-  await writeEntity('files', item.rows.file, ctx)
+  await writeEntity('files', item.rows.file, namespace, ctx)
 }
 
-async function writeEntity(name: EntityQuery, row: unknown, ctx: SingleContext): Promise<void> {
+async function writeEntity(name: EntityQuery, row: unknown, namespace: string, ctx: SingleContext): Promise<void> {
   await ctx.txs.write(async (tx) => {
-    await ctx.txs.unwind(tx, ENTITY_QUERIES[name], [row])
+    await ctx.txs.unwind(tx, ENTITY_QUERIES[name], [row], {namespace})
   })
   ctx.stats.entities++
 }

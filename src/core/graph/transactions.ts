@@ -113,12 +113,15 @@ export class Transactions {
     this.succeeded()
   }
 
-  /** Run an UNWIND query over `rows`, in slices of `rowsPerQuery`; the result rows as plain objects. */
-  async unwind(tx: ManagedTransaction, cypher: string, rows: readonly unknown[]): Promise<Row[]> {
+  /**
+   * Run an UNWIND query over `rows`, in slices of `rowsPerQuery`, with `params` beside `$rows`; the result
+   * rows as plain objects.
+   */
+  async unwind(tx: ManagedTransaction, cypher: string, rows: readonly unknown[], params: Row = {}): Promise<Row[]> {
     const out: Row[] = []
     const size = this.options.rowsPerQuery
     for (let i = 0; i < rows.length; i += size) {
-      const {records} = await tx.run(cypher, {rows: rows.slice(i, i + size)})
+      const {records} = await tx.run(cypher, {...params, rows: rows.slice(i, i + size)})
       for (const r of records) out.push(r.toObject())
     }
     return out

@@ -13,6 +13,8 @@ export interface Neo4jConnection {
 
 export interface GraphFailure {
   op: GraphOp
+  /** The namespace the op was written in (recorded with it in the failed-ingestion file). */
+  namespace: string
   code: string
   error: string
 }

@@ -4,7 +4,10 @@
  * one-by-one baseline (graph/single-writer) and the transactions runner (graph/transactions: the driver's
  * retries, the fail-fast window, the counters). The Cypher is in graph/cypher.
  *
- * - `connect` verifies connectivity and creates the uniqueness constraints; it throws LineageError
+ * - A writer writes in one namespace (`namespace`, graph/cypher says what it keys), the one `apply` and
+ *   `fileStates` use; `applyPrepared` takes each op's own (retry-failed replays ops of other namespaces too).
+ * - `connect` verifies connectivity, creates the uniqueness constraints and migrates a graph written before
+ *   namespaces into the writer's namespace (graph/migrate); it throws LineageError
  *   E_NEO4J_UNAVAILABLE (exit 69) when Neo4j cannot be reached, E_CONFIG (78) when it rejects the
  *   credentials or the database. It does not report to GraphHealth: the caller that connects decides what an
  *   unreachable Neo4j at connect means. neo4j-driver is imported there, lazily: importing this module is cheap.
@@ -24,6 +27,7 @@ import type {Logger} from '../logger.js'
 import {DEFAULT_MAX_ENTITIES_PER_TX, writeBatched} from './batch-writer.js'
 import {READS, REQUIRED_CONSTRAINTS, SCHEMA} from './cypher.js'
 import {GraphHealth} from './health.js'
+import {migrateNamespaces} from './migrate.js'
 import {type GraphOp, type PreparedOp, prepareOp} from './model.js'
 import {connectError, describeFailure, redact} from './neo4j-errors.js'
 import {Candidates, cleanOrphans} from './replace.js'
@@ -47,6 +51,8 @@ export {DEFAULT_BREAKER_MS, DEFAULT_MAX_RETRY_TIME_MS, DEFAULT_ROWS_PER_QUERY} f
 
 export interface GraphWriterOptions {
   logger: Logger
+  /** The namespace `apply` writes in and `fileStates` reads (ops/namespace.ts lineageNamespace). */
+  namespace: string
   /** The health to report to; the service shares its own. A new one (up) when absent. */
   health?: GraphHealth
   /** How long the driver keeps retrying a failed transaction (ms); see graph/transactions. */
@@ -56,7 +62,7 @@ export interface GraphWriterOptions {
    * caps `acquisitionTimeoutMs` (verify passes what is left of its time budget).
    */
   connectTimeoutMs?: number
-  /** Create the constraints at connect (default true); `verify` only checks them. */
+  /** Create the constraints and migrate at connect (default true); `verify` only checks them. */
   createConstraints?: boolean
   /** How long a write waits for a pooled connection, and for a TCP connection (ms). */
   acquisitionTimeoutMs?: number
@@ -115,6 +121,14 @@ export class GraphWriter {
       await driver.verifyConnectivity(writer.db)
       if (options.createConstraints !== false) {
         for (const statement of SCHEMA) await driver.executeQuery(statement, {}, writer.db)
+        const migrated = await migrateNamespaces(driver, writer.db, options.namespace)
+        if (migrated.droppedConstraints.length > 0 || migrated.files > 0) {
+          options.logger.info(
+            `graph migrated to namespaces: ${migrated.files} SqlFile, ${migrated.statements} Statement and ` +
+              `${migrated.derives} DERIVES_FROM without one put in namespace ${options.namespace}` +
+              (migrated.droppedConstraints.length > 0 ? `; dropped ${migrated.droppedConstraints.join(', ')}` : ''),
+          )
+        }
       }
     } catch (error) {
       await driver.close().catch(() => undefined)
@@ -124,7 +138,7 @@ export class GraphWriter {
   }
 
   async apply(ops: GraphOp[], options: {batched: boolean}): Promise<ApplyResult> {
-    const original = new Map(ops.map((op) => [prepareOp(op), op]))
+    const original = new Map(ops.map((op) => [prepareOp(op, this.options.namespace), op]))
     const result = await this.applyPrepared([...original.keys()], options)
     const back = (p: PreparedOp): GraphOp[] => {
       const op = original.get(p)
@@ -132,7 +146,9 @@ export class GraphWriter {
     }
     return {
       written: result.written.flatMap(back),
-      failed: result.failed.flatMap((f) => back(f.item).map((op) => ({op, code: f.code, error: f.error}))),
+      failed: result.failed.flatMap((f) =>
+        back(f.item).map((op) => ({op, namespace: f.item.namespace, code: f.code, error: f.error})),
+      ),
       transactions: result.transactions,
     }
   }
@@ -144,11 +160,12 @@ export class GraphWriter {
    */
   async applyPrepared(items: PreparedOp[], options: {batched: boolean; skipNewer?: boolean}): Promise<PreparedResult> {
     const before = this.stats.transactions
-    // The last op of a path wins; the earlier ones are superseded, so they count as written.
+    // The last op of a path (in its namespace) wins; the earlier ones are superseded, so they count as written.
     const last = new Map<string, PreparedOp>()
-    for (const item of items) last.set(item.path, item)
+    const key = (i: PreparedOp): string => JSON.stringify([i.namespace, i.path])
+    for (const item of items) last.set(key(item), item)
     const todo = [...last.values()]
-    const superseded = items.filter((i) => last.get(i.path) !== i)
+    const superseded = items.filter((i) => last.get(key(i)) !== i)
     const describe = (error: unknown) => describeFailure(error, this.conn)
     const outcome = options.batched
       ? await writeBatched(todo, {
@@ -183,9 +200,9 @@ export class GraphWriter {
     })
   }
 
-  /** What the graph holds for these paths (retry-failed's skip decisions). */
-  async fileStates(paths: string[]): Promise<Map<string, FileState>> {
-    const rows = await this.txs.read(READS.fileStates, {rows: paths})
+  /** What the graph holds for these paths of `namespace` (retry-failed's skip decisions). */
+  async fileStates(paths: string[], namespace = this.options.namespace): Promise<Map<string, FileState>> {
+    const rows = await this.txs.read(READS.fileStates, {rows: paths, namespace})
     return new Map(rows.map((r) => [String(r.path), fileState(r)]))
   }
 

@@ -59,16 +59,27 @@ export interface ParsedLines {
 /** Longer than a lock may stay unrefreshed (util/lock.ts): an append outlasts a holder that died unnamed. */
 export const LOCK_WAIT_MS = DEFAULT_WAIT_MS
 
-/** A failure to record: an op as the pipeline made it, or one already prepared (a replay). */
+/**
+ * A failure to record: an op as the pipeline made it, in `namespace`, or one already prepared (a replay,
+ * carrying its own). An entry without a namespace replays into the replay's.
+ */
 export interface FailureInput {
   op: GraphOp | PreparedOp
+  namespace?: string | undefined
   code: string
   error: string
 }
 
 export function entryFor(failure: FailureInput, time: string, attempts = 1): DeadLetterEntry {
-  const prepared: PreparedOp = 'time' in failure.op ? failure.op : prepareOp(failure.op)
-  const base = {v: 1 as const, id: randomUUID(), path: prepared.path, opTime: prepared.time}
+  const prepared: PreparedOp = 'time' in failure.op ? failure.op : prepareOp(failure.op, failure.namespace ?? '')
+  const namespace = 'time' in failure.op ? failure.op.namespace : failure.namespace
+  const base = {
+    v: 1 as const,
+    id: randomUUID(),
+    path: prepared.path,
+    opTime: prepared.time,
+    ...(namespace === undefined ? {} : {namespace}),
+  }
   const tail = {error: failure.error, code: failure.code, time, attempts}
   if (prepared.op === 'retract') {
     return {...base, op: 'retract', rows: {path: prepared.path, at: prepared.time}, ...tail}
@@ -77,10 +88,11 @@ export function entryFor(failure: FailureInput, time: string, attempts = 1): Dea
   return {...base, op: 'upsert', contentHash, dialect, rows: prepared.rows, ...tail}
 }
 
-/** The op an entry replays. */
-export function preparedFromEntry(entry: DeadLetterEntry): PreparedOp {
-  if (entry.op === 'retract') return {op: 'retract', path: entry.path, time: entry.opTime}
-  return {op: 'upsert', path: entry.path, time: entry.opTime, rows: entry.rows}
+/** The op an entry replays, in its namespace, else (an entry from before namespaces) in `current`. */
+export function preparedFromEntry(entry: DeadLetterEntry, current: string): PreparedOp {
+  const namespace = entry.namespace ?? current
+  if (entry.op === 'retract') return {op: 'retract', namespace, path: entry.path, time: entry.opTime}
+  return {op: 'upsert', namespace, path: entry.path, time: entry.opTime, rows: entry.rows}
 }
 
 /** Append one line per failure, under the lock, fsync'd. Returns the entries written. */

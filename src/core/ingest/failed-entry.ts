@@ -59,6 +59,11 @@ const HEADER = {
   /** When it last failed. */
   time: text,
   attempts: int,
+  /**
+   * The namespace of the path (graph/cypher); absent in entries written before namespaces, which replay into
+   * the namespace of the replay (`retry-failed`'s current one).
+   */
+  namespace: v.optional(text),
   /** The upsert's content hash and dialect (retractions have none): what `retry-failed` compares with the graph. */
   contentHash: v.optional(text),
   dialect: v.optional(text),

@@ -14,6 +14,7 @@ import {join} from 'node:path'
 import {LineageError} from '../errors.js'
 import {GraphConnection} from '../graph/connection.js'
 import type {ServiceLogger} from '../logger.js'
+import {settingsNamespace} from '../ops/namespace.js'
 import {FEATURES, type Settings} from '../ops/settings.js'
 import type {FlagState} from '../ops/flag-state.js'
 import {Batcher} from './batcher.js'
@@ -68,7 +69,13 @@ export class Service implements ServiceHandle {
     this.batcher = new Batcher(batching(s))
     this.parsing = new ParseResources(() => this.flags.settings, logger, metrics)
     this.graph =
-      s.neo4j && new GraphConnection(s.neo4j, {logger, failedFile: s.failedFile, hungMs: options.graphHungMs})
+      s.neo4j &&
+      new GraphConnection(s.neo4j, {
+        logger,
+        namespace: settingsNamespace(s),
+        failedFile: s.failedFile,
+        hungMs: options.graphHungMs,
+      })
     this.ingestor = new Ingestor(s, {
       logger,
       ledger: this.ledger,

@@ -5,8 +5,9 @@
  */
 import type {Registry} from 'prom-client'
 
+import {safeUri} from '../graph/neo4j-errors.js'
 import type {Logger} from '../logger.js'
-import {lineageNamespace} from '../ops/namespace.js'
+import {lineageNamespace, settingsNamespace} from '../ops/namespace.js'
 import {FEATURES, type Settings} from '../ops/settings.js'
 import {OpenLineageEmitter} from './openlineage-observer.js'
 
@@ -22,6 +23,8 @@ export function startupLines(s: Settings, metricsPort: number | undefined): stri
     lines.push(
       'graph is off: NEO4J_URI is not set. Lineage goes to the output folder only; set NEO4J_URI (and NEO4J_USER, NEO4J_PASSWORD) to write the graph.',
     )
+  } else {
+    lines.push(`graph: ${safeUri(s.neo4j.uri)}, namespace ${settingsNamespace(s)} (LINEAGE_NAMESPACE sets it)`)
   }
   const on = FEATURES.filter((f) => s.features[f])
   lines.push(

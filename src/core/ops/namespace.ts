@@ -1,6 +1,7 @@
 /**
- * The namespace lineage names its jobs (and, for now, its datasets) in, wherever lineage leaves the process:
- * OpenLineage events today, possibly part of the graph key later. One rule, highest first: an explicit value
+ * The namespace lineage writes a watched folder's files in: part of the key of SqlFile (and Statement, and
+ * DERIVES_FROM) in Neo4j, so watchers of two folders can share one graph (docs/namespaces.md), and the
+ * namespace of OpenLineage jobs (and, for now, datasets). One rule, highest first: an explicit value
  * (`--namespace`), the LINEAGE_NAMESPACE setting, else the watched folder itself as a `file://` URI with the
  * host name: `file://<host>/<absolute path>` (percent-encoded as a URL), so two hosts or two folders never
  * share a namespace by accident, and the same folder always gets the same one.
@@ -13,6 +14,8 @@
 import {hostname} from 'node:os'
 import {resolve} from 'node:path'
 import {pathToFileURL} from 'node:url'
+
+import type {Settings} from './settings.js'
 
 /** `file://<host><absolute folder>` for a folder (resolved against the working directory). */
 export function folderNamespace(folder: string, host: string = hostname()): string {
@@ -35,4 +38,9 @@ export function lineageNamespace(input: {
     if (value !== undefined && value.trim() !== '') return value.trim()
   }
   return folderNamespace(input.rawDir)
+}
+
+/** The namespace of a run with these settings: LINEAGE_NAMESPACE, else the watched folder's. */
+export function settingsNamespace(s: Pick<Settings, 'openLineage' | 'rawDir'>): string {
+  return lineageNamespace({setting: s.openLineage.namespace, rawDir: s.rawDir})
 }

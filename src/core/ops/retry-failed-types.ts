@@ -9,13 +9,15 @@ export type {SkipReason} from './replay-plan.js'
 /** The part of GraphWriter a replay uses. */
 export interface ReplayWriter {
   applyPrepared(items: PreparedOp[], options: {batched: boolean; skipNewer?: boolean}): Promise<PreparedResult>
-  fileStates(paths: string[]): Promise<Map<string, FileState>>
+  fileStates(paths: string[], namespace: string): Promise<Map<string, FileState>>
   removeOrphans(tableKeys: Iterable<string>, columnKeys: Iterable<string>): Promise<void>
   close(): Promise<void>
 }
 
 export interface RetryFailedOptions {
   file: string
+  /** The namespace entries recorded without one (written before namespaces) replay into. */
+  namespace: string
   openWriter: () => Promise<ReplayWriter>
   batched: boolean
   /** Entries per replay chunk; the file is rewritten after each committed chunk. */

@@ -57,7 +57,7 @@ export function replaySettings(input: SettingsInput, logger: Logger): Settings {
 export async function retryFailed(options: RetryFailedOptions): Promise<RetryFailedResult> {
   const result = emptyResult(options)
   if (!fileExists(options.file)) return {...result, fileState: 'absent'}
-  const first = parseLines(readFailures(options.file).content)
+  const first = inNamespace(parseLines(readFailures(options.file).content), options.namespace)
   result.invalidLines = first.invalid.map(({line, reason}) => ({line, reason}))
   result.invalid = first.invalid.length
   if (first.entries.length === 0) {
@@ -84,6 +84,17 @@ export async function retryFailed(options: RetryFailedOptions): Promise<RetryFai
   }
 }
 
+/**
+ * The lines with every entry in a namespace: an entry from before namespaces takes `current`, and keeps it
+ * when it fails again and is written back.
+ */
+function inNamespace(lines: ParsedLines, current: string): ParsedLines {
+  const entries = lines.entries.map((e) =>
+    e.entry.namespace === undefined ? {...e, entry: {...e.entry, namespace: current}} : e,
+  )
+  return {...lines, entries}
+}
+
 async function dryRun(writer: ReplayWriter, lines: ParsedLines, result: RetryFailedResult): Promise<RetryFailedResult> {
   const all = lines.entries.map((e) => e.entry)
   const plan = await classify(writer, all, {newest: newestByPath(all), marked: markedByPath(lines.markers)})
@@ -103,7 +114,7 @@ async function replay(
   const clock = options.clock ?? (() => new Date())
   // Read under the lock: an append in progress is never seen half-written.
   let known = await withFileLock(options.file, () => readFailures(options.file).content)
-  const {entries, invalid, markers} = parseLines(known)
+  const {entries, invalid, markers} = inNamespace(parseLines(known), options.namespace)
   const slots: Slot[] = [
     ...entries.map((e) => ({line: e.line, slot: {raw: e.raw, entry: e.entry, state: 'pending' as const}})),
     ...invalid.map((i) => ({line: i.line, slot: {raw: i.raw, state: 'invalid' as const}})),
@@ -170,7 +181,7 @@ async function replayChunk(
   for (const slot of chunk) {
     const decision = plan.get(slot.entry) ?? 'replay'
     if (decision === 'replay') {
-      toReplay.set(preparedFromEntry(slot.entry), slot)
+      toReplay.set(preparedFromEntry(slot.entry, options.namespace), slot)
       continue
     }
     countSkip(result, decision)

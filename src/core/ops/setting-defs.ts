@@ -188,7 +188,9 @@ export const SETTING_DEFS = {
     description: 'heap limit of each parse worker',
   }),
   LINEAGE_NAMESPACE: text('string', {
-    description: 'namespace of OpenLineage jobs and datasets; unset: file://<host><watched folder>',
+    description:
+      'namespace of the watched files in Neo4j (part of the SqlFile key) and of OpenLineage jobs and datasets; ' +
+      'unset: file://<host><watched folder>',
   }),
   LINEAGE_OPENLINEAGE_URL: text('string', {
     secret: true,

@@ -15,6 +15,7 @@ import type {FlagState} from './flag-state.js'
 import {silentLogger} from '../logger.js'
 import {checkCache} from '../cache/integrity.js'
 import {serviceAlive, type ServiceReport} from './service-state.js'
+import {settingsNamespace} from './namespace.js'
 import {type Settings} from './settings.js'
 
 import {EXPECTED_METRICS, type CheckStatus} from './verify.js'
@@ -138,6 +139,7 @@ export async function checkNeo4j(ctx: Ctx): Promise<Outcome> {
   try {
     writer = await GraphWriter.connect(conn, {
       logger: silentLogger,
+      namespace: settingsNamespace(ctx.settings),
       connectTimeoutMs: Math.min(10_000, remaining(ctx)),
       createConstraints: false,
     })
@@ -203,6 +205,7 @@ export async function checkCanary(ctx: Ctx): Promise<Outcome> {
       const {GraphWriter} = await import('../graph/writer.js')
       graph = await GraphWriter.connect(s.neo4j, {
         logger: silentLogger,
+        namespace: settingsNamespace(s),
         connectTimeoutMs: Math.min(5000, remaining(ctx)),
         createConstraints: false,
       })

@@ -3,6 +3,11 @@
  * (read-cypher.ts). neo4j-driver loads in `open`. Throws LineageError E_NEO4J_UNAVAILABLE when Neo4j cannot be
  * reached and E_CONFIG when it rejects the credentials or the database (graph/neo4j-errors.ts), with the
  * password taken out of every message.
+ *
+ * Namespaces (graph/cypher): a Neo4jGraph reads for one namespace. Edges come from every namespace; an edge
+ * whose statement is in another namespace names its file `<namespace>/<path>` (for the default `file://`
+ * namespaces, the file's URL), one of this namespace by its path alone, as the output folder does. What is
+ * read by file path (`fileEdges`, for impact) is read in this namespace only.
  */
 /* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment --
    neo4j-driver declares its option bags as classes, yet documents and accepts plain objects. */
@@ -23,9 +28,10 @@ export class Neo4jGraph implements LineageGraph {
   private constructor(
     private readonly driver: Driver,
     private readonly conn: Neo4jConnection,
+    private readonly namespace: string,
   ) {}
 
-  static async open(conn: Neo4jConnection): Promise<Neo4jGraph> {
+  static async open(conn: Neo4jConnection, namespace: string): Promise<Neo4jGraph> {
     const neo4j = (await import('neo4j-driver')).default
     // No password: the 'none' scheme (a server with auth disabled), as graph/writer.ts does.
     const auth = conn.password === '' ? {scheme: 'none', credentials: ''} : neo4j.auth.basic(conn.user, conn.password)
@@ -40,7 +46,7 @@ export class Neo4jGraph implements LineageGraph {
       await driver.close().catch(() => undefined)
       throw connectError(error, conn)
     }
-    return new Neo4jGraph(driver, conn)
+    return new Neo4jGraph(driver, conn, namespace)
   }
 
   private async read(cypher: string, params: Row): Promise<Row[]> {
@@ -67,7 +73,7 @@ export class Neo4jGraph implements LineageGraph {
   async edges(level: Level, names: readonly string[], direction: Direction): Promise<LineageEdge[]> {
     if (names.length === 0) return []
     const rows = await this.read(EDGES[level][direction], {keys: names.map(nodeKey)})
-    return uniqueEdges(rows.map(toEdge))
+    return uniqueEdges(rows.map((r) => this.toEdge(r)))
   }
 
   async names(level: Level): Promise<string[]> {
@@ -76,16 +82,18 @@ export class Neo4jGraph implements LineageGraph {
   }
 
   async fileEdges(level: Level, files: readonly string[]): Promise<Map<string, LineageEdge[]>> {
-    const rows = await this.read(FILE_EDGES[level], {paths: [...files]})
-    const edges = uniqueEdges(rows.map(toEdge))
+    const rows = await this.read(FILE_EDGES[level], {paths: [...files], namespace: this.namespace})
+    const edges = uniqueEdges(rows.map((r) => this.toEdge(r)))
     return new Map(files.map((f) => [f, edges.filter((e) => e.file === f)]))
   }
 
   async close(): Promise<void> {
     await this.driver.close()
   }
-}
 
-function toEdge(row: Row): LineageEdge {
-  return {source: String(row.source), target: String(row.target), file: String(row.file), line: Number(row.line)}
+  private toEdge(row: Row): LineageEdge {
+    const path = String(row.file)
+    const file = row.namespace === this.namespace ? path : `${String(row.namespace)}/${path}`
+    return {source: String(row.source), target: String(row.target), file, line: Number(row.line)}
+  }
 }

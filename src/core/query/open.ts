@@ -15,13 +15,15 @@ export interface OpenedGraph {
 
 export async function openLineageGraph(options: {
   neo4j: Neo4jConnection | undefined
+  /** The namespace Neo4j is read for (ops/namespace.ts); the output folder holds one namespace only. */
+  namespace: string
   outDir: string
   /** SQLite index of the output folder (kept between runs); undefined: built in memory each time. */
   indexFile?: string | undefined
 }): Promise<OpenedGraph> {
   if (options.neo4j) {
     const {Neo4jGraph} = await import('./neo4j-graph.js')
-    return {graph: await Neo4jGraph.open(options.neo4j), invalid: [], files: 0}
+    return {graph: await Neo4jGraph.open(options.neo4j, options.namespace), invalid: [], files: 0}
   }
   const {OutputGraph} = await import('./out-graph.js')
   const graph = OutputGraph.load(options.outDir, {indexFile: options.indexFile})

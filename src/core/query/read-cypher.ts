@@ -1,7 +1,9 @@
 /**
  * The Cypher `trace` and `impact` read with: pure text, every value a `$parameter`. Tables and columns are
  * looked up by `key` (graph/model.ts nodeKey), which the uniqueness constraints index; an edge's file and line
- * come from the Statement its `statementId` names (also indexed), through the file that CONTAINS it.
+ * come from the Statement its (namespace, statementId) names (also indexed), through the file that CONTAINS it.
+ * Edges are read from every namespace (tables are shared: lineage crosses repositories), each with the namespace
+ * of its file; what is read by file path (FILE_EDGES) is read in `$namespace` only.
  */
 
 /** `$key`: which kind of node carries it. */
@@ -11,12 +13,12 @@ OPTIONAL MATCH (c:Column {key: $key})
 RETURN t IS NOT NULL AS isTable, c IS NOT NULL AS isColumn`
 
 const EDGE_ROWS = `
-MATCH (st:Statement {id: d.statementId})<-[:CONTAINS]-(f:SqlFile)
-RETURN target.name AS target, source.name AS source, f.path AS file, st.line AS line`
+MATCH (st:Statement {namespace: d.namespace, id: d.statementId})<-[:CONTAINS]-(f:SqlFile)
+RETURN target.name AS target, source.name AS source, f.namespace AS namespace, f.path AS file, st.line AS line`
 
 const COLUMN_EDGE_ROWS = `
-MATCH (st:Statement {id: d.statementId})<-[:CONTAINS]-(f:SqlFile)
-RETURN target.id AS target, source.id AS source, f.path AS file, st.line AS line`
+MATCH (st:Statement {namespace: d.namespace, id: d.statementId})<-[:CONTAINS]-(f:SqlFile)
+RETURN target.id AS target, source.id AS source, f.namespace AS namespace, f.path AS file, st.line AS line`
 
 /** `$keys`: edges into (upstream) or out of (downstream) the nodes with these keys. */
 export const EDGES = {
@@ -35,16 +37,16 @@ export const NAMES = {
   column: 'MATCH (c:Column) RETURN c.id AS name',
 } as const
 
-/** `$paths`: the edges each file's statements produced. */
+/** `$paths` of `$namespace`: the edges each file's statements produced. */
 export const FILE_EDGES = {
   table: `
 UNWIND $paths AS p
-MATCH (f:SqlFile {path: p})-[:CONTAINS]->(st:Statement)
-MATCH (target:Table)-[d:DERIVES_FROM {statementId: st.id}]->(source:Table)
-RETURN target.name AS target, source.name AS source, f.path AS file, st.line AS line`,
+MATCH (f:SqlFile {namespace: $namespace, path: p})-[:CONTAINS]->(st:Statement)
+MATCH (target:Table)-[d:DERIVES_FROM {namespace: $namespace, statementId: st.id}]->(source:Table)
+RETURN target.name AS target, source.name AS source, f.namespace AS namespace, f.path AS file, st.line AS line`,
   column: `
 UNWIND $paths AS p
-MATCH (f:SqlFile {path: p})-[:CONTAINS]->(st:Statement)
-MATCH (target:Column)-[d:DERIVES_FROM {statementId: st.id}]->(source:Column)
-RETURN target.id AS target, source.id AS source, f.path AS file, st.line AS line`,
+MATCH (f:SqlFile {namespace: $namespace, path: p})-[:CONTAINS]->(st:Statement)
+MATCH (target:Column)-[d:DERIVES_FROM {namespace: $namespace, statementId: st.id}]->(source:Column)
+RETURN target.id AS target, source.id AS source, f.namespace AS namespace, f.path AS file, st.line AS line`,
 } as const

@@ -128,8 +128,19 @@ describe('graph-model', () => {
   })
 
   it('prepares retractions and upserts with the time that orders them', () => {
-    expect(prepareOp({op: 'retract', path: 'p', at: 'T1'})).to.deep.equal({op: 'retract', path: 'p', time: 'T1'})
+    expect(prepareOp({op: 'retract', path: 'p', at: 'T1'}, 'ns')).to.deep.equal({
+      op: 'retract',
+      namespace: 'ns',
+      path: 'p',
+      time: 'T1',
+    })
     const up = upsert('p', [stmt(0)], 'h', 'T2')
-    expect(prepareOp(up)).to.deep.equal({op: 'upsert', path: 'p', time: 'T2', rows: fileRows(up)})
+    expect(prepareOp(up, 'ns')).to.deep.equal({
+      op: 'upsert',
+      namespace: 'ns',
+      path: 'p',
+      time: 'T2',
+      rows: fileRows(up),
+    })
   })
 })

@@ -24,6 +24,7 @@ import {useTmpDir} from '../../helpers/tmp.js'
 const clock = (): Date => new Date('2026-03-04T05:06:07.000Z')
 const failure = (path: string): GraphFailure => ({
   op: upsert(path, [stmt(0, {sources: ['a'], targets: ['b'], columns: [{target: 'b.x', sources: ['a.x']}]})]),
+  namespace: 'ns',
   code: 'E_NEO4J_UNAVAILABLE',
   error: 'Neo4j went away',
 })
@@ -39,6 +40,7 @@ describe('dead-letter', () => {
     const sink = failedFileSink(file)
     const canaryRetract: GraphFailure = {
       op: {op: 'retract', path: 'lineage-verify-canary-abc.sql', at: 'T9'},
+      namespace: 'ns',
       code: 'E_NEO4J_UNAVAILABLE',
       error: 'x',
     }
@@ -50,7 +52,12 @@ describe('dead-letter', () => {
   })
 
   it('appends one line per failure with the exact rows, and reads them back', async () => {
-    const retract: GraphFailure = {op: {op: 'retract', path: 'gone.sql', at: 'T9'}, code: 'E_NEO4J_WRITE', error: 'x'}
+    const retract: GraphFailure = {
+      op: {op: 'retract', path: 'gone.sql', at: 'T9'},
+      namespace: 'ns',
+      code: 'E_NEO4J_WRITE',
+      error: 'x',
+    }
     const written = await appendFailures(file, [failure('a.sql'), retract], clock)
     await appendFailures(file, [failure('b.sql')], clock)
     const text = readFileSync(file, 'utf8')
@@ -65,6 +72,7 @@ describe('dead-letter', () => {
       v: 1,
       op: 'upsert',
       path: 'a.sql',
+      namespace: 'ns',
       contentHash: 'hash-of-a.sql',
       dialect: 'ansi',
       opTime: '2026-01-01T00:00:00.000Z',
@@ -74,9 +82,14 @@ describe('dead-letter', () => {
       attempts: 1,
     })
     expect(r).to.deep.include({op: 'retract', path: 'gone.sql', opTime: 'T9', rows: {path: 'gone.sql', at: 'T9'}})
-    // The replay needs nothing else: the entry gives back exactly the op the writer was given.
-    expect(preparedFromEntry(entries[0]!)).to.deep.equal(prepareOp(failure('a.sql').op))
-    expect(preparedFromEntry(entries[1]!)).to.deep.equal(prepareOp(retract.op))
+    // The replay needs nothing else: the entry gives back exactly the op the writer was given, in its namespace
+    // (not the replay's current one).
+    expect(preparedFromEntry(entries[0]!, 'other')).to.deep.equal(prepareOp(failure('a.sql').op, 'ns'))
+    expect(preparedFromEntry(entries[1]!, 'other')).to.deep.equal(prepareOp(retract.op, 'ns'))
+    // An entry from before namespaces has none: it replays into the current namespace.
+    const old = {...entries[0]!}
+    delete old.namespace
+    expect(preparedFromEntry(old, 'current')).to.deep.equal(prepareOp(failure('a.sql').op, 'current'))
     expect(new Set(entries.map((e) => e.id)).size).to.equal(3)
     expect(countFailures(file)).to.equal(3)
   })

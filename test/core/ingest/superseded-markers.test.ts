@@ -49,6 +49,7 @@ describe('superseded markers in the failed-ingestion file', () => {
   const replay = (writer: ReplayWriter, dryRun = false) =>
     retryFailed({
       file,
+      namespace: 'ns',
       openWriter: () => Promise.resolve(writer),
       batched: true,
       batchSize: 10,
@@ -105,6 +106,7 @@ describe('superseded markers in the failed-ingestion file', () => {
     let opened = false
     const alone = await retryFailed({
       file,
+      namespace: 'ns',
       openWriter: () => {
         opened = true
         return Promise.resolve(fakeWriter([]))

@@ -60,6 +60,7 @@ describe('failed-ingestion file: a torn last line', () => {
   const replay = (writer: ReplayWriter) =>
     retryFailed({
       file,
+      namespace: 'ns',
       openWriter: () => Promise.resolve(writer),
       batched: true,
       batchSize: 10,

@@ -12,6 +12,7 @@ import {extractLineage, silentLogger, type FileLineage} from '../../../src/core/
 import type {GraphUpsert} from '../../../src/core/graph/model.js'
 import {GraphWriter, type Neo4jConnection} from '../../../src/core/graph/writer.js'
 import {outputFileFor, writeOutputRecord} from '../../../src/core/ingest/file-task.js'
+import {TEST_NAMESPACE} from '../../helpers/neo4j.js'
 
 export const CORPUS: Record<string, string> = {
   'etl/stg.sql': `INSERT INTO stg.trades (id, notional, ccy)
@@ -54,7 +55,7 @@ export function writeOutputs(outDir: string, corpus: Record<string, string> = CO
 
 /** Write the corpus to Neo4j through the real writer, as the service does. */
 export async function writeGraph(conn: Neo4jConnection, corpus: Record<string, string> = CORPUS): Promise<void> {
-  const writer = await GraphWriter.connect(conn, {logger: silentLogger})
+  const writer = await GraphWriter.connect(conn, {logger: silentLogger, namespace: TEST_NAMESPACE})
   try {
     const ops: GraphUpsert[] = Object.entries(corpus).map(([path, sql]) => ({
       op: 'upsert',

@@ -60,7 +60,7 @@ describe('impact over the output folder', () => {
 
   beforeEach(async () => {
     writeOutputs(join(tmp.dir, 'out'))
-    ;({graph} = await openLineageGraph({neo4j: undefined, outDir: join(tmp.dir, 'out')}))
+    ;({graph} = await openLineageGraph({neo4j: undefined, namespace: 'test', outDir: join(tmp.dir, 'out')}))
   })
   afterEach(async () => {
     await graph.close()

@@ -18,7 +18,7 @@ describe('trace over the output folder', () => {
 
   beforeEach(async () => {
     writeOutputs(join(tmp.dir, 'out'))
-    ;({graph} = await openLineageGraph({neo4j: undefined, outDir: join(tmp.dir, 'out')}))
+    ;({graph} = await openLineageGraph({neo4j: undefined, namespace: 'test', outDir: join(tmp.dir, 'out')}))
   })
 
   it('follows table lineage upstream to the end, each edge with the file and line that makes it', async () => {
@@ -87,13 +87,17 @@ describe('trace over the output folder', () => {
     mkdirSync(join(tmp.dir, 'out', 'bad'), {recursive: true})
     writeFileSync(join(tmp.dir, 'out', 'bad', 'x.sql.lineage.json'), '{"version": 1, "lineage": 42}')
     writeFileSync(join(tmp.dir, 'out', 'bad', 'y.sql.lineage.json.1234'), 'half-written temp file')
-    const opened = await openLineageGraph({neo4j: undefined, outDir: join(tmp.dir, 'out')})
+    const opened = await openLineageGraph({neo4j: undefined, namespace: 'test', outDir: join(tmp.dir, 'out')})
     expect(opened.invalid).to.deep.equal([join('bad', 'x.sql.lineage.json')])
     expect(opened.files).to.equal(5)
   })
 
   it('fails with exit 64 on an output folder that does not exist', async () => {
-    const error: unknown = await openLineageGraph({neo4j: undefined, outDir: join(tmp.dir, 'nope')}).then(
+    const error: unknown = await openLineageGraph({
+      neo4j: undefined,
+      namespace: 'test',
+      outDir: join(tmp.dir, 'nope'),
+    }).then(
       () => undefined,
       (e: unknown) => e,
     )
@@ -117,7 +121,7 @@ describe('trace pictures', () => {
       'q.sql':
         'INSERT INTO "we""ird".t (a) SELECT s.a FROM "src\\dir".s s;\nINSERT INTO mart.daily (a) SELECT t.a FROM "we""ird".t t;\n',
     })
-    const {graph} = await openLineageGraph({neo4j: undefined, outDir: join(tmp.dir, 'out')})
+    const {graph} = await openLineageGraph({neo4j: undefined, namespace: 'test', outDir: join(tmp.dir, 'out')})
     const result = await trace(graph, {name: 'mart.daily', direction: 'upstream'})
     expect(result.upstream).to.have.length(2)
     const dot = formatTrace(result, 'dot')
@@ -130,7 +134,7 @@ describe('trace pictures', () => {
 
   it('prints a Mermaid flowchart naming every node and edge', async () => {
     writeOutputs(join(tmp.dir, 'out'))
-    const {graph} = await openLineageGraph({neo4j: undefined, outDir: join(tmp.dir, 'out')})
+    const {graph} = await openLineageGraph({neo4j: undefined, namespace: 'test', outDir: join(tmp.dir, 'out')})
     const mermaid = formatTrace(await trace(graph, {name: 'mart.weekly', direction: 'upstream', depth: 1}), 'mermaid')
     expect(mermaid.split('\n')).to.deep.equal([
       'flowchart LR',
