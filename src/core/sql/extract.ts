@@ -36,6 +36,11 @@ export interface ExtractOptions {
   /** The session's default database and schema for unqualified names (`USE` in the file changes them). */
   defaultDatabase?: string
   defaultSchema?: string
+  /**
+   * Read the common query shapes from tokens before trying the grammars (fast-path.ts); on unless false.
+   * The result is the same either way; off is for checking exactly that, and for benchmarks.
+   */
+  fastPath?: boolean
 }
 
 interface Piece {
@@ -75,6 +80,7 @@ function extractFile(sql: string, options: ExtractOptions, dialect: DialectInfo)
     end: s.end,
   }))
   const ctx = statementContext(dialect, new SchemaIndex(options.schema))
+  if (options.fastPath === false) ctx.query.fastPath = false
   const statements: StatementLineage[] = []
   let names = initialDefaults(options)
   for (let p = pieces.shift(); p; p = pieces.shift()) {
