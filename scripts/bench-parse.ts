@@ -32,6 +32,14 @@ function timeIt(sql: string): number {
   return performance.now() - t0
 }
 
+/** CPU milliseconds of one extraction: steadier than the wall clock on a shared machine. */
+function cpuTimeIt(sql: string): number {
+  const t0 = process.cpuUsage()
+  extractLineage(sql, {path: 'bench.sql', dialect})
+  const used = process.cpuUsage(t0)
+  return (used.user + used.system) / 1000
+}
+
 // Cold start: the first parse loads the grammar build.
 const cold = timeIt(corpus[0]?.sql ?? 'SELECT 1')
 
@@ -69,8 +77,8 @@ const pool = corpus.flatMap((f) => f.sql.split(/;\n/).filter((s) => s.trim().len
 const n = 16
 const scaling = [1, 2, 4, 8].map((k) => {
   const sql = Array.from({length: k}, () => pool.slice(0, n).join(';\n')).join(';\n')
-  timeIt(sql) // warm
-  const ms = Math.min(timeIt(sql), timeIt(sql))
+  cpuTimeIt(sql) // warm
+  const ms = Math.min(cpuTimeIt(sql), cpuTimeIt(sql), cpuTimeIt(sql))
   return {statements: n * k, kb: Buffer.byteLength(sql) / 1024, ms, msPerStatement: ms / (n * k)}
 })
 const first = scaling[0]?.msPerStatement ?? 1
@@ -111,7 +119,7 @@ else {
   console.log('cost by file size:')
   for (const b of result.buckets)
     console.log(`  ${b.size.padEnd(10)} ${String(b.files).padStart(5)} files  ${f(b.msPerKb, 3)} ms/KB`)
-  console.log('same statements, longer files:')
+  console.log('same statements, longer files (CPU time):')
   for (const s of scaling)
     console.log(
       `  ${String(s.statements).padStart(4)} statements  ${f(s.kb).padStart(7)} KB  ${f(s.ms).padStart(8)} ms  ${f(s.msPerStatement, 2)} ms/statement`,
