@@ -31,7 +31,7 @@ const MAX_DEPTH = 4
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/
 const NUMBER = /^[0-9]+(\.[0-9]+)?$/
-const BINARY_OPS = new Set(['+', '-', '*', '/', '%', '=', '<>', '!=', '<', '>', '<=', '>=', '||', 'AND', 'OR'])
+const COMPARISONS = new Set(['=', '<>', '!=', '<', '>', '<=', '>='])
 const CAST_TYPES = new Set([
   'BIGINT',
   'CHAR',
@@ -50,6 +50,8 @@ const CAST_TYPES = new Set([
   'VARCHAR',
 ])
 const JOIN_START = new Set(['JOIN', 'INNER', 'LEFT', 'RIGHT', 'CROSS'])
+const ONE_ARGUMENT = new Set(['AVG', 'SUM', 'MAX', 'MIN'])
+const SPECIAL_CALLS = new Set(['GROUP_CONCAT', 'STD', 'VARIANCE'])
 
 /** A column read by an expression: qualifier (or null) and name, lower case; `*` for `count(*)`. */
 interface Ref {
@@ -159,7 +161,7 @@ class Reader {
       this.i++
       this.expectWord('BY')
       do {
-        this.expr()
+        this.notExpr([])
         if (this.isWord('ASC') || this.isWord('DESC')) this.i++
       } while (this.comma())
     }
@@ -204,7 +206,7 @@ class Reader {
     if (this.isWord('GROUP')) {
       this.i++
       this.expectWord('BY')
-      do this.expr()
+      do this.notExpr([])
       while (this.comma())
     }
     if (this.isWord('HAVING')) {
@@ -294,14 +296,14 @@ class Reader {
         do this.name()
         while (this.comma())
         this.close()
-      } else throw DECLINE
+      }
     }
     return rels
   }
 
   private fromItem(scope: Scope): Relation {
     if (this.isPunct('(')) {
-      if (!this.isWord('SELECT', 1) && !this.isWord('WITH', 1)) throw DECLINE
+      if (!this.isWord('SELECT', 1)) throw DECLINE
       this.open()
       const columns = this.query(scope)
       this.close()
@@ -341,42 +343,92 @@ class Reader {
     this.i++
   }
 
-  /** An expression; returns the columns it reads. */
+  /**
+   * An expression; returns the columns it reads. The levels follow the mysql grammar's, which rejects
+   * some mixes that other SQL takes (`x = NOT y`, `a IS NULL = b`, `CASE WHEN c THEN a OR b END`): such
+   * text must be declined here, or the two paths would differ on it.
+   */
   private expr(refs: Ref[] = []): Ref[] {
-    this.operand(refs)
-    for (;;) {
-      const t = this.tokens[this.i]
-      if (!t) return refs
-      const op = t.kind === 'punct' || t.kind === 'word' ? t.up : ''
-      if (BINARY_OPS.has(op)) {
+    this.notExpr(refs)
+    while (this.isWord('AND') || this.isWord('OR')) {
+      this.i++
+      this.notExpr(refs)
+    }
+    return refs
+  }
+
+  private notExpr(refs: Ref[]): void {
+    if (this.isWord('NOT')) {
+      this.i++
+      this.notExpr(refs)
+    } else this.comparison(refs)
+  }
+
+  /** `a [= b ...]`, `a IS [NOT] NULL`, `a [NOT] IN (...)`, `a [NOT] BETWEEN b AND c`, `a [NOT] LIKE b`. */
+  private comparison(refs: Ref[]): void {
+    this.additive(refs)
+    if (COMPARISONS.has(this.punct())) {
+      while (COMPARISONS.has(this.punct())) {
         this.i++
-        this.operand(refs)
-      } else if (op === 'IS') {
-        this.i++
-        if (this.isWord('NOT')) this.i++
-        this.expectWord('NULL')
-      } else if (op === 'NOT' && ['IN', 'LIKE', 'BETWEEN'].includes(this.up(1))) {
-        this.i++
-      } else if (op === 'IN' && t.kind === 'word') {
-        this.i++
-        if (this.isWord('SELECT', 1) || this.isWord('WITH', 1)) throw DECLINE
-        this.open()
-        do this.expr(refs)
-        while (this.comma())
-        this.close()
-      } else if (op === 'LIKE' && t.kind === 'word') {
-        this.i++
-        this.operand(refs)
-      } else if (op === 'BETWEEN' && t.kind === 'word') {
-        this.i++
-        this.operand(refs)
-        this.expectWord('AND')
-        this.operand(refs)
-      } else return refs
+        this.additive(refs)
+      }
+      return
+    }
+    if (this.isWord('IS')) {
+      this.i++
+      if (this.isWord('NOT')) this.i++
+      this.expectWord('NULL')
+      return
+    }
+    if (this.isWord('NOT') && (this.isWord('IN', 1) || this.isWord('BETWEEN', 1) || this.isWord('LIKE', 1))) this.i++
+    if (this.isWord('IN')) {
+      this.i++
+      if (this.isWord('SELECT', 1) || this.isWord('WITH', 1)) throw DECLINE
+      this.open()
+      do this.notExpr(refs)
+      while (this.comma())
+      this.close()
+    } else if (this.isWord('BETWEEN')) {
+      this.i++
+      this.additive(refs)
+      this.expectWord('AND')
+      this.additive(refs)
+    } else if (this.isWord('LIKE')) {
+      this.i++
+      this.unary(refs)
     }
   }
 
-  private operand(refs: Ref[]): void {
+  private additive(refs: Ref[]): void {
+    this.multiplicative(refs)
+    // The mysql grammar reads `||` at this level (`a IS NULL || b` is no expression to it).
+    while (this.isPunct('+') || this.isPunct('-') || this.isPunct('||')) {
+      this.i++
+      this.multiplicative(refs)
+    }
+  }
+
+  private multiplicative(refs: Ref[]): void {
+    this.unary(refs)
+    while (this.isPunct('*') || this.isPunct('/') || this.isPunct('%')) {
+      this.i++
+      this.unary(refs)
+    }
+  }
+
+  private unary(refs: Ref[]): void {
+    if (this.isPunct('-') || this.isPunct('+')) {
+      this.i++
+      this.unary(refs)
+    } else this.primary(refs)
+  }
+
+  private punct(): string {
+    const t = this.tokens[this.i]
+    return t?.kind === 'punct' ? t.up : ''
+  }
+
+  private primary(refs: Ref[]): void {
     const t = this.tokens[this.i]
     if (!t) throw DECLINE
     if (t.kind === 'word') this.wordOperand(t, refs)
@@ -385,9 +437,6 @@ class Reader {
       // A plain '...' string; the mysql grammar reads backslash escapes that the lexer may not.
       if (!/^'[^\\]*'$/.test(this.text.slice(t.start, t.end))) throw DECLINE
       this.i++
-    } else if (t.kind === 'punct' && (t.up === '-' || t.up === '+')) {
-      this.i++
-      this.operand(refs)
     } else if (t.kind === 'punct' && t.up === '(') {
       if (this.isWord('SELECT', 1) || this.isWord('WITH', 1)) throw DECLINE
       this.open()
@@ -399,11 +448,6 @@ class Reader {
   private wordOperand(t: Token, refs: Ref[]): void {
     if (t.up === 'NULL' || t.up === 'TRUE' || t.up === 'FALSE') {
       this.i++
-      return
-    }
-    if (t.up === 'NOT') {
-      this.i++
-      this.operand(refs)
       return
     }
     if (t.up === 'CASE') {
@@ -432,36 +476,45 @@ class Reader {
     refs.push({q: first, c: this.text.slice(part.start, part.end).toLowerCase()})
   }
 
+  /**
+   * `name(args)`. The mysql grammar has rules of its own for some names: AVG, SUM, MAX, MIN take exactly
+   * one argument, COUNT one or more (or `*`, or DISTINCT ...), and a few others (GROUP_CONCAT, STD,
+   * VARIANCE) have syntax that is not modelled here.
+   */
   private call(refs: Ref[]): void {
-    const fn = this.tokens[this.i]?.up
+    const fn = this.tokens[this.i]?.up ?? ''
+    if (SPECIAL_CALLS.has(fn)) throw DECLINE
     this.name()
     this.open()
     if (fn === 'COUNT' && this.isPunct('*') && this.isPunct(')', 1)) {
       // The grammar reads count(*) as a star, which resolves to the columns of every relation.
       this.i++
       refs.push({q: null, c: STAR})
-    } else if (!this.isPunct(')')) {
-      if (this.isWord('DISTINCT')) this.i++
+    } else if (ONE_ARGUMENT.has(fn)) this.expr(refs)
+    else if (fn === 'COUNT' || !this.isPunct(')')) {
+      if (fn === 'COUNT' && this.isWord('DISTINCT')) this.i++
       do this.expr(refs)
       while (this.comma())
     }
     this.close()
   }
 
+  /** CASE [operand] WHEN ... THEN ... [ELSE ...] END, each part at the level the grammar allows it. */
   private caseExpr(refs: Ref[]): void {
     this.i++
     if (++this.depth > MAX_DEPTH) throw DECLINE
-    if (!this.isWord('WHEN')) this.expr(refs)
+    if (this.isPunct('(')) throw DECLINE // `CASE (x) WHEN`: the grammar rejects it
+    if (!this.isWord('WHEN')) this.comparison(refs)
     if (!this.isWord('WHEN')) throw DECLINE
     while (this.isWord('WHEN')) {
       this.i++
       this.expr(refs)
       this.expectWord('THEN')
-      this.expr(refs)
+      this.notExpr(refs)
     }
     if (this.isWord('ELSE')) {
       this.i++
-      this.expr(refs)
+      this.notExpr(refs)
     }
     this.expectWord('END')
     this.depth--
@@ -470,7 +523,7 @@ class Reader {
   private cast(refs: Ref[]): void {
     this.i++
     this.open()
-    this.expr(refs)
+    this.notExpr(refs)
     this.expectWord('AS')
     const type = this.tokens[this.i]
     if (type?.kind !== 'word' || !CAST_TYPES.has(type.up)) throw DECLINE
