@@ -5,6 +5,7 @@
  * text (the most useful position for a person), with its offset in the text given.
  */
 import {applyEdits} from './edits.js'
+import {fastQuery} from './fast-path.js'
 import {FLATTEN_HEIGHT, flattenDeepExpressions} from './flatten.js'
 import type {DialectInfo, Grammar} from './dialects.js'
 import {bracketDepth, parseWith} from './grammars.js'
@@ -72,6 +73,21 @@ export type QueryOutcome = QueryResult | Extract<Attempt, {ok: false}>
 /** Parse and analyse a standalone query (SELECT, WITH ... SELECT, VALUES, set operations). */
 export function analyzeQuery(text: string, dialect: DialectInfo, ctx: QueryContext): QueryOutcome {
   const tokens = tokenize(text, dialect.lex)
+  // The fast path gives the mysql grammar's reading, so it goes first only where that grammar does.
+  if (ctx.fastPath !== false && !ctx.tsqlAssign && dialect.grammars[0] === 'mysql') {
+    const fast = fastQuery(text, tokens, ctx.schema)
+    if (fast) {
+      return {
+        ok: true,
+        grammar: 'mysql',
+        tables: fast.tables,
+        paths: new Set(),
+        columns: fast.columns,
+        into: [],
+        warnings: [],
+      }
+    }
+  }
   const attempt = tryGrammars(text, tokens, dialect)
   if (!attempt.ok) return attempt
   const stmt = Array.isArray(attempt.ast) ? (attempt.ast as unknown[])[0] : attempt.ast

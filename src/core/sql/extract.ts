@@ -43,6 +43,11 @@ export interface ExtractOptions {
   onStatement?: (span: StatementSpan | null) => void
   /** Statements a supervisor stopped at their time budget in an earlier attempt: not given to a grammar again. */
   overBudget?: {spans: readonly StatementSpan[]; budgetMs: number}
+  /**
+   * Read the common query shapes from tokens before trying the grammars (fast-path.ts); on unless false.
+   * The result is the same either way; off is for checking exactly that, and for benchmarks.
+   */
+  fastPath?: boolean
 }
 
 /** Where a statement lies in the rendered text: what `onStatement` reports and `overBudget` names. */
@@ -88,6 +93,7 @@ function extractFile(sql: string, options: ExtractOptions, dialect: DialectInfo)
     end: s.end,
   }))
   const ctx = statementContext(dialect, new SchemaIndex(options.schema))
+  if (options.fastPath === false) ctx.query.fastPath = false
   const statements: StatementLineage[] = []
   let names = foldDefaults({...initialDefaults(options)}, dialect)
   for (let p = pieces.shift(); p; p = pieces.shift()) {

@@ -69,8 +69,61 @@ function isDigit(c: number): boolean {
   return c >= 48 && c <= 57
 }
 
-/** Tokenize `text`. Linear in its length. */
-export function tokenize(text: string, opts: LexOptions = DEFAULT_LEX): Token[] {
+/**
+ * The last few texts tokenized, newest first. A statement's text is read by several steps (control-flow
+ * check, classification, the query's analysis), each of which asks for its tokens: the first lexes it,
+ * the others get the same array. Token arrays are never modified after they are made.
+ */
+const recent: {text: string; opts: LexOptions; tokens: readonly Token[]}[] = []
+const RECENT = 4
+
+function remember(text: string, opts: LexOptions, tokens: readonly Token[]): void {
+  recent.unshift({text, opts, tokens})
+  if (recent.length > RECENT) recent.pop()
+}
+
+/** Tokenize `text` (or return the tokens of the same text read with the same options just before). */
+export function tokenize(text: string, opts: LexOptions = DEFAULT_LEX): readonly Token[] {
+  for (const r of recent) if (r.opts === opts && r.text === text) return r.tokens
+  const tokens = lex(text, opts)
+  remember(text, opts, tokens)
+  return tokens
+}
+
+/**
+ * For text made from tokenized text by blanking whole tokens with spaces, keeping line breaks (edits.ts
+ * `blank`), so that every offset stays: its tokens are the ranges [from, to) of the original tokens that
+ * were kept, and tokenize(blanked) will return them without lexing again. Only the line-break flag of the
+ * first token of a range can differ, and it is recomputed.
+ */
+export function rememberBlanked(
+  blanked: string,
+  opts: LexOptions,
+  original: readonly Token[],
+  ranges: readonly (readonly [number, number])[],
+): void {
+  const tokens: Token[] = []
+  for (const [from, to] of ranges) {
+    for (let i = from; i < to; i++) {
+      const t = original[i]
+      if (!t) break
+      const prev = tokens[tokens.length - 1]
+      if (i > from || (prev === undefined ? t.nl : prev === original[i - 1])) tokens.push(t)
+      else {
+        const nl = prev === undefined || lineBreakBetween(blanked, prev.end, t.start)
+        tokens.push(nl === t.nl ? t : {...t, nl})
+      }
+    }
+  }
+  remember(blanked, opts, tokens)
+}
+
+function lineBreakBetween(text: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (text.charCodeAt(i) === C_NL) return true
+  return false
+}
+
+function lex(text: string, opts: LexOptions): Token[] {
   const tokens: Token[] = []
   const n = text.length
   let i = 0

@@ -19,7 +19,7 @@ import {
   tableNameOf,
   type Node,
 } from './ast.js'
-import {expandStar, mergeSetOperation, resolveColumn, Scope, STAR, type OutCol, type Relation} from './scope.js'
+import {mergeSetOperation, resolveColumn, Scope, STAR, starColumns, type OutCol, type Relation} from './scope.js'
 import type {SchemaIndex} from './schema.js'
 
 export interface QueryContext {
@@ -31,6 +31,8 @@ export interface QueryContext {
    * tries the MySQL grammar first), so a quoted alias used through a derived table lost its column.
    */
   doubleQuotedIdents: boolean
+  /** Try the token-stream fast path (fast-path.ts) before the grammars; on unless false. */
+  fastPath?: boolean
 }
 
 const SKIP_KEYS = new Set(['loc', 'tableList', 'columnList', 'as', 'into'])
@@ -165,7 +167,7 @@ export class QueryAnalyzer {
         const except = new Set(
           item.type === 'except' ? nodes(item.expr_list).map((e) => (isNode(e.expr) ? columnName(e.expr) : null)) : [],
         )
-        out.push(...this.star(star.qualifier, scope).filter((c) => !except.has(c.name)))
+        out.push(...starColumns(star.qualifier, scope).filter((c) => !except.has(c.name)))
         return
       }
       const sources = this.expr(expr, scope)
@@ -181,17 +183,6 @@ export class QueryAnalyzer {
   private quotedColumn(v: Node): Node {
     if (!this.ctx.doubleQuotedIdents || v.type !== 'double_quote_string' || typeof v.value !== 'string') return v
     return {type: 'column_ref', table: null, column: v.value}
-  }
-
-  private star(qualifier: string | null, scope: Scope): OutCol[] {
-    const rels =
-      qualifier === null
-        ? scope.rels
-        : scope.rels.filter(
-            (r) => r.alias === qualifier || r.table === qualifier || (r.table?.endsWith(`.${qualifier}`) ?? false),
-          )
-    if (qualifier !== null && rels.length === 0) return [{name: STAR, sources: new Set([`${qualifier}.${STAR}`])}]
-    return rels.flatMap(expandStar)
   }
 
   private fromItem(item: Node, scope: Scope): Relation[] {

@@ -126,6 +126,18 @@ export function expandStar(rel: Relation): OutCol[] {
   return cols.filter((c) => wild.size === 0 || !covered(c)).map((c) => ({name: c.name, sources: new Set(c.sources)}))
 }
 
+/** The output columns of `*` (qualifier null) or `q.*` in a select list resolved in `scope`. */
+export function starColumns(qualifier: string | null, scope: Scope): OutCol[] {
+  const rels =
+    qualifier === null
+      ? scope.rels
+      : scope.rels.filter(
+          (r) => r.alias === qualifier || r.table === qualifier || (r.table?.endsWith(`.${qualifier}`) ?? false),
+        )
+  if (qualifier !== null && rels.length === 0) return [{name: STAR, sources: new Set([`${qualifier}.${STAR}`])}]
+  return rels.flatMap(expandStar)
+}
+
 /** UNION/INTERSECT/EXCEPT: columns by position, named by the first branch. */
 export function mergeSetOperation(a: OutCol[], b: OutCol[]): OutCol[] {
   const out = a.map((col, i) => ({name: col.name, sources: new Set([...col.sources, ...(b[i]?.sources ?? [])])}))

@@ -7,7 +7,7 @@
  */
 import {analyzeQuery, type QueryOutcome} from './attempt.js'
 import {blank, applyEdits, type Edit} from './edits.js'
-import type {Token} from './lexer.js'
+import {rememberBlanked, type Token} from './lexer.js'
 import {definedColumns, failed, mapColumns, newResult, type StmtResult} from './result.js'
 import type {StatementContext} from './context.js'
 import {findTop, groupItems, readName, skipGroup, skipWords, stringValue} from './token-utils.js'
@@ -133,6 +133,10 @@ export function queryOnly(
   const tailStart = tokens[to]?.start
   if (tailStart !== undefined) edits.push(blank(text, tailStart, text.length))
   const sql = applyEdits(text, edits).text
+  rememberBlanked(sql, ctx.dialect.lex, tokens, [
+    [0, keepWith],
+    [from, to],
+  ])
   return analyzeQuery(sql, ctx.dialect, ctx.query)
 }
 

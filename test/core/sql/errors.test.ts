@@ -147,6 +147,7 @@ describe('sql extraction error paths', () => {
       {length: 400},
       (_, i) => `INSERT INTO t${i} SELECT a, b, c FROM s${i} JOIN u${i} ON s${i}.id = u${i}.id`,
     ).join(';\n')
+    extractLineage(sql, opts) // the first run in a process compiles the extractor: not what is measured
     const f = extractLineage(sql, {...opts, deadlineMs: 20})
     const skipped = f.statements.filter((s) => s.status === 'skipped').length
     expect(skipped).to.be.greaterThan(0)
@@ -192,9 +193,18 @@ describe('sql extraction error paths', () => {
   })
 
   it('hands an expression too deep to analyse to the token scan', () => {
+    // postgres: the grammars only (the fast path, which reads such a sum in a loop, is not used there).
+    const sum = Array.from({length: 20000}, (_, i) => `c${i}`).join(' + ')
+    const st = extractLineage(`INSERT INTO t SELECT ${sum} AS total FROM s`, {...opts, dialect: 'postgres'})
+      .statements[0]
+    expect(st).to.deep.include({status: 'fallback', sources: ['s'], targets: ['t']})
+  })
+
+  it('keeps the columns of an expression too long for the grammars where the fast path reads it', () => {
     const sum = Array.from({length: 20000}, (_, i) => `c${i}`).join(' + ')
     const st = extractLineage(`INSERT INTO t SELECT ${sum} AS total FROM s`, opts).statements[0]
-    expect(st).to.deep.include({status: 'fallback', sources: ['s'], targets: ['t']})
+    expect(st).to.deep.include({status: 'ok', sources: ['s'], targets: ['t']})
+    expect(st?.columns.map((c) => [c.target, c.sources.length])).to.deep.equal([['t.total', 20000]])
   })
 
   it('reports an empty file as ok with a warning, not as lineage', () => {
