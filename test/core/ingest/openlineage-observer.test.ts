@@ -60,24 +60,32 @@ describe('OpenLineage emitter of watch', function () {
     return v?.value ?? NaN
   }
 
-  it('drops and counts events while the endpoint is down, logs the outage once, and sends again once it is back', async () => {
+  /** An emitter whose endpoint is down: the port of a sink just closed (startSink(port) brings it back). */
+  async function emitterToClosedPort(
+    registry: Registry,
+    options: Partial<Parameters<typeof OpenLineageEmitter.create>[0]>,
+  ): Promise<{port: number; emitter: OpenLineageEmitter}> {
     logged.length = 0
-    sink = await startSink()
-    const port = sink.port
-    await sink.close()
-    const registry = new Registry()
+    const closed = await startSink()
+    await closed.close()
     emitter = await OpenLineageEmitter.create({
-      url: `http://127.0.0.1:${port}`,
+      url: `http://127.0.0.1:${closed.port}`,
       namespace: 'ns',
       rawDir: join(tmp.dir, 'raw'),
       outDir: join(tmp.dir, 'out'),
       logger,
       registry,
       retry: FAST,
+      ...options,
     })
-    const observer = emitter.observer()
+    return {port: closed.port, emitter}
+  }
+
+  it('drops and counts events while the endpoint is down, logs the outage once, and sends again once it is back', async () => {
+    const registry = new Registry()
+    const {port, emitter: e} = await emitterToClosedPort(registry, {})
+    const observer = e.observer()
     for (const n of [1, 2, 3]) ingest(observer, `down/${n}.sql`, `INSERT INTO mart.t${n} SELECT a FROM stg.s${n};\n`)
-    const e = emitter
     await waitFor('3 events dropped', () => e.stats.dropped === 3)
     expect(await metric(registry, 'openlineage_events_dropped_total', {reason: 'unreachable'})).to.equal(3)
     // Only the first event was retried: once the endpoint is known down, each is tried once.
@@ -108,7 +116,7 @@ describe('OpenLineage emitter of watch', function () {
     expect(await metric(registry, 'openlineage_events_dropped_total', {reason: 'refused'})).to.equal(2)
     expect(logged.filter((l) => l.message.includes('refused the event'))).to.have.length(1) // once per status
 
-    await emitter.close()
+    await e.close()
     expect(logged.at(-1)).to.deep.equal({
       level: 'warn',
       message: `OpenLineage: 1 event(s) sent to ${s.url}/api/v1/lineage, 5 dropped (0 at stop); "lineage export --to URL" sends them again`,
@@ -117,21 +125,7 @@ describe('OpenLineage emitter of watch', function () {
   })
 
   it('names the outage for /healthz while the endpoint is down and clears it when it answers, with no new event', async () => {
-    logged.length = 0
-    sink = await startSink()
-    const port = sink.port
-    await sink.close()
-    emitter = await OpenLineageEmitter.create({
-      url: `http://127.0.0.1:${port}`,
-      namespace: 'ns',
-      rawDir: join(tmp.dir, 'raw'),
-      outDir: join(tmp.dir, 'out'),
-      logger,
-      registry: new Registry(),
-      retry: FAST,
-      probeMs: 50,
-    })
-    const e = emitter
+    const {port, emitter: e} = await emitterToClosedPort(new Registry(), {probeMs: 50})
     expect(e.problem).to.equal(undefined)
     ingest(e.observer(), 'gone.sql', 'INSERT INTO mart.g SELECT a FROM stg.g;\n')
     await waitFor('the event dropped', () => e.stats.dropped === 1)
@@ -152,24 +146,14 @@ describe('OpenLineage emitter of watch', function () {
   })
 
   it('gives up what is still queued at stop after the close timeout, counted as dropped at shutdown', async () => {
-    logged.length = 0
-    sink = await startSink()
-    const port = sink.port
-    await sink.close()
     const registry = new Registry()
-    emitter = await OpenLineageEmitter.create({
-      url: `http://127.0.0.1:${port}`,
-      namespace: 'ns',
-      rawDir: join(tmp.dir, 'raw'),
-      outDir: join(tmp.dir, 'out'),
-      logger,
-      registry,
+    const {emitter: e} = await emitterToClosedPort(registry, {
       retry: {...FAST, attempts: 50, baseDelayMs: 1000, maxDelayMs: 1000},
       closeTimeoutMs: 100,
     })
-    const observer = emitter.observer()
+    const observer = e.observer()
     for (const n of [1, 2]) ingest(observer, `q/${n}.sql`, `INSERT INTO mart.q${n} SELECT a FROM stg.q;\n`)
-    await emitter.close()
+    await e.close()
     expect(await metric(registry, 'openlineage_events_dropped_total', {reason: 'shutdown'})).to.equal(2)
     expect(await metric(registry, 'openlineage_queue_size')).to.equal(0)
     expect(logged.at(-1)?.message).to.include('0 event(s) sent').and.include('2 dropped (2 at stop)')
