@@ -16,6 +16,7 @@ import {BatchErrors} from './batch-errors.js'
 import type {GraphSink} from '../graph/connection.js'
 import type {GraphOp} from '../graph/model.js'
 import type {Logger} from '../logger.js'
+import {FolderDefaults} from '../ops/folder-config.js'
 import type {Settings} from '../ops/settings.js'
 import type {FileEvent} from './batcher.js'
 import type {FailureSink} from './dead-letter.js'
@@ -112,6 +113,12 @@ export class Ingestor {
    * waiting for one of them to start writing. */
   private ahead = 0
   private readonly slots: (() => void)[] = []
+  /** The folders' `.lineage.json` defaults over the settings', read again for each batch. */
+  private folders: FolderDefaults
+  /** The `.lineage.json` problems already logged. */
+  private readonly folderProblems = new Set<string>()
+  /** Paths to parse and write again even if their content is what the ledger holds (`watch --reingest`). */
+  private readonly forced = new Set<string>()
 
   constructor(
     private config: IngestConfig,
@@ -121,11 +128,14 @@ export class Ingestor {
     this.batchErrors = new BatchErrors(deps.logger)
     this.outcomes = new FileOutcomes(this.stats, deps.logger, deps.observer ?? {}, () => this.config)
     this.graphStep = new GraphStep(deps, this.stats, this.now)
+    this.folders = folderDefaults(config)
   }
 
   /** What is wrong with the disks now (outputs, the failed-ingestion file, the ledger), for /healthz. */
   get problems(): string[] {
-    return [this.outcomes.problem, this.graphStep.problem, this.batchErrors.problem].filter((p) => p !== undefined)
+    return [this.outcomes.problem, this.graphStep.problem, this.batchErrors.problem, ...this.folders.problems].filter(
+      (p) => p !== undefined,
+    )
   }
 
   /** Files to queue again: outputs a full disk refused, and the files of batches that failed as a whole. */
@@ -133,8 +143,14 @@ export class Ingestor {
     return [...new Set([...this.outcomes.dueOutputs(), ...this.batchErrors.due()])]
   }
 
+  /** Parse and write `relPath` again at its next upsert, even if its content has not changed. */
+  reparse(relPath: string): void {
+    this.forced.add(relPath)
+  }
+
   reconfigure(config: IngestConfig): void {
     this.config = config
+    this.folders = folderDefaults(config)
   }
 
   /**
@@ -208,11 +224,15 @@ export class Ingestor {
       events.map((e) => [e.relPath, this.deps.ledger.get(e.relPath)]),
     )
     const upserts = events.filter((e) => e.op === 'upsert')
+    const folders = this.folders
+    folders.forget()
     const results = await parseAll(upserts, {
+      defaults: (path) => folders.for(join(this.config.rawDir, path)),
       config: this.config,
       parser: (this.config.features.parallel ? this.deps.pool() : undefined) ?? this.deps.inline,
       knownHash: (path) =>
         !stale.includes(path) &&
+        !this.forced.has(path) &&
         !this.outcomes.outputDue(path) &&
         !ledgerRows.get(path)?.incomplete &&
         (ledgerRows.get(path)?.graph === 'written' || this.deps.graph === undefined)
@@ -222,6 +242,12 @@ export class Ingestor {
       limitMs: (path) => parseLimitMs(this.config.parseTimeoutMs, ledgerRows.get(path)?.incomplete ?? 0),
       observer: this.deps.observer,
     })
+    for (const e of upserts) this.forced.delete(e.relPath)
+    for (const problem of folders.problems) {
+      if (this.folderProblems.has(problem)) continue
+      this.folderProblems.add(problem)
+      this.deps.logger.error(`${problem}; its folder's files use the defaults above it`)
+    }
     const ops: GraphOp[] = []
     const done: {event: FileEvent; row: LedgerRow | null}[] = []
     const at = new Date().toISOString()
@@ -295,4 +321,11 @@ export class Ingestor {
     this.stats.lastBatchAt = end
     this.deps.observer?.batchDone?.({files: done.length, seconds: (end - started) / 1000})
   }
+}
+
+function folderDefaults(config: IngestConfig): FolderDefaults {
+  return new FolderDefaults(
+    {defaultDatabase: config.defaultDatabase, defaultSchema: config.defaultSchema},
+    config.rawDir,
+  )
 }

@@ -10,6 +10,7 @@ import {join} from 'node:path'
 import {ParseCache} from '../cache/parse-cache.js'
 import {errorMessage} from '../errors.js'
 import type {Logger} from '../logger.js'
+import type {NameDefaults} from '../ops/folder-config.js'
 import type {Settings} from '../ops/settings.js'
 import type {FileEvent} from './batcher.js'
 import {type FileTask, type FileTaskResult, outputFileFor, runFileTask} from './file-task.js'
@@ -39,6 +40,8 @@ export interface ParseBatch {
   /** The file's parse time limit (ms), longer for a file whose last parse ran out; omitted: the setting's. */
   limitMs?: (relPath: string) => number
   observer: IngestObserver | undefined
+  /** The session defaults for a path (its folders' `.lineage.json` over the settings); omitted: the settings'. */
+  defaults?: (relPath: string) => NameDefaults
 }
 
 export async function parseAll(upserts: readonly FileEvent[], batch: ParseBatch): Promise<FileTaskResult[]> {
@@ -48,8 +51,7 @@ export async function parseAll(upserts: readonly FileEvent[], batch: ParseBatch)
     absPath: join(config.rawDir, e.relPath),
     relPath: e.relPath,
     dialect: config.dialect,
-    defaultDatabase: config.defaultDatabase,
-    defaultSchema: config.defaultSchema,
+    ...(batch.defaults?.(e.relPath) ?? {defaultDatabase: config.defaultDatabase, defaultSchema: config.defaultSchema}),
     maxBytes: config.maxFileBytes,
     // The soft deadline lets a long multi-statement file keep what it parsed before the hard limit hits.
     deadlineMs: Math.round((batch.limitMs?.(e.relPath) ?? config.parseTimeoutMs) * 0.8),

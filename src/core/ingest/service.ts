@@ -194,6 +194,9 @@ export class Service implements ServiceHandle {
     const input = {...s, reingest, ledger: this.ledger.all(), logger: this.logger, maxRetractShare: share}
     this.held = undefined
     return reconcile({...input, onHeld: (held) => (this.held = held)}, (op, rel) => {
+      // Asked to ingest again: a file whose content the ledger knows is parsed and written all the same (its
+      // lineage may differ now: new defaults from .lineage.json or the settings, a new extractor).
+      if (reingest && op === 'upsert') this.ingestor.reparse(rel)
       this.batcher.push(op, rel)
     })
   }
