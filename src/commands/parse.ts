@@ -57,11 +57,13 @@ partial or failed (the result is still printed).`
     }),
     schema: Flags.string({description: 'JSON file mapping table names to their columns, e.g. {"db.t": ["a", "b"]}'}),
     'default-database': Flags.string({
-      description: 'database that qualifies unqualified table names (USE in a file changes it)',
+      description:
+        'database that qualifies unqualified table names (USE in a file, a .lineage.json in its folders change it)',
       env: 'LINEAGE_DEFAULT_DATABASE',
     }),
     'default-schema': Flags.string({
-      description: 'schema that qualifies unqualified table names (USE, SET search_path in a file change it)',
+      description:
+        'schema that qualifies unqualified table names (USE, SET search_path, a .lineage.json in its folders change it)',
       env: 'LINEAGE_DEFAULT_SCHEMA',
     }),
     'statement-budget': seconds(

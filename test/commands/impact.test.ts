@@ -5,6 +5,7 @@ import {expect} from 'chai'
 
 import type {ImpactResult} from '../../src/core/index.js'
 import {breakingBranch, impactRun, ingestedRepo} from '../helpers/impact.js'
+import {cliRun} from '../faults/support/cli.js'
 import {writeSql} from '../helpers/service.js'
 import {useTmpDir} from '../helpers/tmp.js'
 
@@ -85,6 +86,23 @@ describe('impact (command, on the output folder of lineage watch --once)', funct
       'table loop.a -> loop.b loop/cycle.sql',
     ])
     expect(r.added).to.deep.equal([])
+  })
+
+  it("parses a changed file with its folder's .lineage.json, as watch recorded it: no false change", async () => {
+    const repo = await ingestedRepo(tmp.dir)
+    writeFileSync(join(repo.raw, 'etl', '.lineage.json'), JSON.stringify({defaultSchema: 'stg'}))
+    writeSql(repo.raw, 'etl/bare.sql', 'INSERT INTO positions (id) SELECT p.id FROM trades p;\n')
+    const ingest = await cliRun(['watch', repo.raw, repo.env.LINEAGE_OUT_DIR!, '--once', '--json'], repo.env)
+    expect(ingest.code, ingest.stderr).to.equal(0)
+    const res = await impactRun(repo, ['sql/etl/bare.sql', '--json', '--fail-on', 'changed'])
+    expect(res.code, res.stderr).to.equal(0)
+    expect(JSON.parse(res.stdout)).to.deep.include({changed: false, added: [], removed: []})
+    // The same file without its folder's defaults is a change of every edge: proof the file was read.
+    writeFileSync(join(repo.raw, 'etl', '.lineage.json'), '{}')
+    const without = JSON.parse((await impactRun(repo, ['sql/etl/bare.sql', '--json'])).stdout) as ImpactResult
+    expect(without.removed.filter((e) => e.level === 'table').map(show)).to.deep.equal([
+      'table stg.trades -> stg.positions etl/bare.sql',
+    ])
   })
 
   it('a tool failure never exits 1: 64 for a bad range or file, 70 for anything else', async () => {

@@ -1,4 +1,4 @@
-import {writeFileSync} from 'node:fs'
+import {mkdirSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 
 import {runCommand} from '@oclif/test'
@@ -50,6 +50,41 @@ describe('parse', () => {
       const env = await withEnv({LINEAGE_DEFAULT_SCHEMA: 'sales'}, () => runCommand(['parse', file, '--json']))
       const [g] = (JSON.parse(env.stdout) as Output).files
       expect([g?.sources, g?.targets]).to.deep.equal([['sales.orders'], ['sales.t']])
+    } finally {
+      remove()
+    }
+  })
+
+  it("takes each file's defaults from the nearest .lineage.json over the flags, and refuses an invalid one (78)", async () => {
+    const {dir, remove} = tmpDir()
+    try {
+      mkdirSync(join(dir, '.git'))
+      mkdirSync(join(dir, 'sales'))
+      writeFileSync(join(dir, '.lineage.json'), JSON.stringify({defaultDatabase: 'dw'}))
+      writeFileSync(join(dir, 'sales', '.lineage.json'), JSON.stringify({defaultSchema: 'sales'}))
+      const sql = 'INSERT INTO t SELECT a FROM orders\n'
+      writeFileSync(join(dir, 'top.sql'), sql)
+      writeFileSync(join(dir, 'sales', 'in-sales.sql'), sql)
+      const res = await runCommand([
+        'parse',
+        join(dir, 'top.sql'),
+        join(dir, 'sales', 'in-sales.sql'),
+        '--default-schema',
+        'core',
+        '--json',
+      ])
+      expect(res.error).to.equal(undefined)
+      const files = (JSON.parse(res.stdout) as Output).files
+      expect(files.map((f) => [f.sources, f.targets])).to.deep.equal([
+        [['dw.core.orders'], ['dw.core.t']],
+        [['dw.sales.orders'], ['dw.sales.t']],
+      ])
+      writeFileSync(join(dir, 'sales', '.lineage.json'), '{"defaultSchema": "sales", "schema": "x"}')
+      const bad = await runCommand(['parse', join(dir, 'sales', 'in-sales.sql'), '--json'])
+      expect(bad.error?.oclif?.exit).to.equal(78)
+      const why = (JSON.parse(bad.stdout) as {error: {code: string; message: string}}).error
+      expect(why.code).to.equal('E_CONFIG')
+      expect(why.message).to.include(`${join(dir, 'sales', '.lineage.json')} ignored: unknown key "schema"`)
     } finally {
       remove()
     }

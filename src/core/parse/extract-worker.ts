@@ -19,6 +19,8 @@ export interface ExtractRequest {
   id: number
   path: string
   text: string
+  /** The file's session defaults (its folders' `.lineage.json` over the run's), over `options`. */
+  defaults: {defaultDatabase?: string | undefined; defaultSchema?: string | undefined}
   overBudget?: {spans: StatementSpan[]; budgetMs: number}
 }
 
@@ -35,9 +37,18 @@ port?.postMessage({type: 'ready'} satisfies ExtractMessage)
 port?.on('message', (request: ExtractRequest) => {
   const lineage = extractLineage(request.text, {
     ...init.options,
+    ...definedOnly(request.defaults),
     path: request.path,
     onStatement: beacon.mark,
     ...(request.overBudget ? {overBudget: request.overBudget} : {}),
   })
   port.postMessage({type: 'result', id: request.id, json: JSON.stringify(lineage)} satisfies ExtractMessage)
 })
+
+/** The keys that hold a value (ExtractOptions takes no explicit undefined). */
+function definedOnly(d: ExtractRequest['defaults']): {defaultDatabase?: string; defaultSchema?: string} {
+  return {
+    ...(d.defaultDatabase ? {defaultDatabase: d.defaultDatabase} : {}),
+    ...(d.defaultSchema ? {defaultSchema: d.defaultSchema} : {}),
+  }
+}

@@ -7,12 +7,15 @@
  *   (E_PARSE_BUDGET, file `degraded`); past MAX_OVER_BUDGET such statements the file fails with E_PARSE_BUDGET;
  * - a file over the time limit has its worker ended and fails with E_PARSE_TIMEOUT;
  * - a worker that dies (out of its heap limit, a crash) fails that file with E_WORKER_CRASHED and the reason;
- * and the next file gets a new worker. Throws only what readParseInputs throws (usage, schema file), before
- * any worker starts. (V8 aborts the whole process on a few fatal errors, such as an array past its maximum
+ * and the next file gets a new worker. Each file's session defaults are its folders' `.lineage.json` over the
+ * options' (ops/folder-config.ts). Throws only what readParseInputs throws (usage, schema file) and E_CONFIG
+ * for a `.lineage.json` that is not valid, before any worker starts. (V8 aborts the whole process on a few fatal errors, such as an array past its maximum
  * size; the worker's heap limit stops such growth long before it gets there.)
  */
 import type {Worker} from 'node:worker_threads'
 
+import {LineageError} from '../errors.js'
+import {FolderDefaults, type NameDefaults} from '../ops/folder-config.js'
 import {
   fileFailure,
   readParseInputs,
@@ -55,6 +58,12 @@ export async function parseSqlFilesIsolated(
   options: IsolatedParseOptions,
 ): Promise<ParseFilesResult> {
   const {texts, schema} = readParseInputs(paths, options)
+  const folders = new FolderDefaults({defaultDatabase: options.defaultDatabase, defaultSchema: options.defaultSchema})
+  const defaults = paths.map((p) => folders.for(p))
+  const invalid = folders.problems
+  if (invalid.length > 0) {
+    throw new LineageError('E_CONFIG', invalid.join('; '), 'Fix the folder settings file, or remove it.')
+  }
   const supervisor = new Supervisor(options, {
     ...sharedExtractOptions(options),
     schema,
@@ -63,7 +72,7 @@ export async function parseSqlFilesIsolated(
   try {
     const files: FileLineage[] = []
     for (const [i, t] of texts.entries())
-      files.push(typeof t === 'string' ? await supervisor.extract(paths[i] ?? '', t) : t)
+      files.push(typeof t === 'string' ? await supervisor.extract(paths[i] ?? '', t, defaults[i] ?? {}) : t)
     return {files}
   } finally {
     await supervisor.close()
@@ -82,11 +91,11 @@ class Supervisor {
     this.watch = new StatementWatch(limits.statementBudgetMs)
   }
 
-  async extract(path: string, text: string): Promise<FileLineage> {
+  async extract(path: string, text: string, defaults: NameDefaults): Promise<FileLineage> {
     const file = {path, dialect: this.limits.dialect}
     const spans: StatementSpan[] = []
     for (;;) {
-      const o = await this.runOnce(path, text, spans)
+      const o = await this.runOnce(path, text, defaults, spans)
       if (o.kind === 'done') return o.lineage
       if (o.kind === 'crashed') {
         return fileFailure(file, 'E_WORKER_CRASHED', `the parse worker died on this file: ${o.reason}`)
@@ -104,7 +113,12 @@ class Supervisor {
     }
   }
 
-  private async runOnce(path: string, text: string, spans: readonly StatementSpan[]): Promise<Outcome> {
+  private async runOnce(
+    path: string,
+    text: string,
+    defaults: NameDefaults,
+    spans: readonly StatementSpan[],
+  ): Promise<Outcome> {
     const started = this.start()
     const worker = await started.ready
     if (typeof worker === 'string') return {kind: 'crashed', reason: worker}
@@ -141,7 +155,7 @@ class Supervisor {
         end({kind: 'over', span}, true)
       })
       const over = spans.length > 0 ? {overBudget: {spans: [...spans], budgetMs: this.limits.statementBudgetMs}} : {}
-      worker.postMessage({id, path, text, ...over} satisfies ExtractRequest)
+      worker.postMessage({id, path, text, defaults, ...over} satisfies ExtractRequest)
     })
   }
 

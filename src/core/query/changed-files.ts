@@ -1,7 +1,7 @@
 /**
  * The input side of `impact`: which files changed, relative to the watched folder (the paths given, or
  * `git diff --name-only RANGE` run in it), and each one's lineage as the service would record it now (one
- * file at a time, the configured dialect and session defaults), or none for a file that no longer exists.
+ * file at a time, the configured dialect and session defaults, with its folders' `.lineage.json`), or none for a file that no longer exists.
  * Throws LineageError E_USAGE for paths outside the watched folder or not ingested, a bad or failing git
  * range, and a file that cannot be read.
  */
@@ -10,6 +10,7 @@ import {isAbsolute, relative, resolve, sep} from 'node:path'
 
 import {errorMessage, LineageError} from '../errors.js'
 import {isWatchedPath} from '../ingest/watcher.js'
+import {FolderDefaults} from '../ops/folder-config.js'
 import {fileFailure} from '../sql/extract.js'
 import {extractLineageFromBuffer} from '../sql/index.js'
 import type {FileLineage} from '../types.js'
@@ -111,11 +112,14 @@ export function newLineage(path: string, options: ChangeSource): FileLineage | u
     if (error instanceof LineageError) throw error
     throw new LineageError('E_USAGE', `cannot read ${abs}: ${errorMessage(error)}`, null)
   }
+  // The defaults the service parses the file with: its folders' .lineage.json over the settings.
+  const base = {defaultDatabase: options.defaultDatabase, defaultSchema: options.defaultSchema}
+  const defaults = new FolderDefaults(base, options.rawDir).for(abs)
   return extractLineageFromBuffer(content, {
     path,
     dialect: options.dialect,
-    ...(options.defaultDatabase ? {defaultDatabase: options.defaultDatabase} : {}),
-    ...(options.defaultSchema ? {defaultSchema: options.defaultSchema} : {}),
+    ...(defaults.defaultDatabase ? {defaultDatabase: defaults.defaultDatabase} : {}),
+    ...(defaults.defaultSchema ? {defaultSchema: defaults.defaultSchema} : {}),
     maxBytes: options.maxBytes,
     deadlineMs: options.deadlineMs,
   })
