@@ -3,7 +3,9 @@ import {join} from 'node:path'
 
 import {expect} from 'chai'
 
+import {writeOutputRecord} from '../../src/core/ingest/file-task.js'
 import type {ServiceHandle} from '../../src/core/ingest/service.js'
+import {extractLineage} from '../../src/core/sql/index.js'
 import {listFiles} from '../../src/core/util/fs.js'
 import {useNeo4j} from '../helpers/neo4j.js'
 import {healthOf, runService, serviceEnv, waitFor} from '../helpers/service.js'
@@ -31,6 +33,18 @@ describe('fault: the output folder runs out of disk under a running service', fu
   })
   before(function () {
     requireRoot(this)
+  })
+
+  it('an output longer than the room left is ENOSPC and leaves nothing, never a short file', () => {
+    disk = mountTmpfs(join(tmp.dir, 'short'), 1024 * 1024)
+    disk.fill(16 * 1024)
+    const outFile = join(disk.dir, 'out', 'big.sql.lineage.json')
+    const lineage = extractLineage(bigSql(300), {path: 'big.sql', dialect: 'ansi'})
+    const error = writeOutputRecord(outFile, {contentHash: 'h', size: 1, lineage})
+    expect(error?.code, error?.message).to.equal('ENOSPC')
+    expect(listFiles(join(disk.dir, 'out'))).to.deep.equal([])
+    disk.unmount()
+    disk = undefined
   })
 
   it('still writes the graph, counts and logs the failures, leaves no temp file, and writes the outputs once there is room', async () => {

@@ -6,7 +6,7 @@
  * result (`outputError`), not thrown: the file's lineage still goes to the graph, and the ingestor writes the
  * output again once the disk has room.
  */
-import {readdirSync, readFileSync, rmSync, statSync} from 'node:fs'
+import {readdirSync, readFileSync, rmSync, statfsSync, statSync} from 'node:fs'
 import {basename, dirname, join} from 'node:path'
 
 import {errorMessage} from '../errors.js'
@@ -218,13 +218,29 @@ export function writeOutputRecord(
     writeFileAtomic(outFile, data)
     const onDisk = statSync(outFile).size
     if (onDisk === data.length) return undefined
+    // write-file-atomic writes with one call and does not check its count, so a disk with less room than the
+    // data (tmpfs, for one) gives a short file instead of ENOSPC: said as the full disk it is.
+    const full = roomLeft(dirname(outFile)) < data.length - onDisk
     rmSync(outFile, {force: true})
-    return {code: 'E_OUTPUT_WRITE', message: `${outFile} is ${onDisk} bytes on disk, ${data.length} were written`}
+    const message = `${outFile} is ${onDisk} bytes on disk, ${data.length} were written`
+    return full
+      ? {code: 'ENOSPC', message: `${message}: no space left on the device`}
+      : {code: 'E_OUTPUT_WRITE', message}
   } catch (error) {
     // The previous output is stale now: gone, it cannot pass for this content (the reconcile sees it missing).
     rmSync(outFile, {force: true})
     const code = (error as NodeJS.ErrnoException).code ?? 'E_OUTPUT_WRITE'
     return {code, message: `cannot write ${outFile}: ${errorMessage(error)}`}
+  }
+}
+
+/** Bytes an unprivileged writer may still put on the file system holding `dir` (Infinity when unknown). */
+function roomLeft(dir: string): number {
+  try {
+    const fs = statfsSync(dir)
+    return fs.bavail * fs.bsize
+  } catch {
+    return Infinity
   }
 }
 
