@@ -144,7 +144,10 @@ there in the background, retried, and dropped and counted while the endpoint is 
         (rest.graphFailures > 0 ? `; ${rest.graphFailures} graph write(s) kept for "lineage retry-failed"` : ''),
     )
     if (rest.firstBatchError !== null) this.note(`${rest.batchErrors} batch(es) not recorded: ${rest.firstBatchError}`)
-    if (flags.once && (rest.failed > 0 || rest.graphFailures > 0 || rest.batchErrors > 0)) {
+    // A folder's .lineage.json ignored: its files were ingested, but not with the defaults asked for.
+    for (const ignored of rest.ignoredFolderSettings) this.note(ignored)
+    const ignored = rest.ignoredFolderSettings.length > 0
+    if (flags.once && (rest.failed > 0 || rest.graphFailures > 0 || rest.batchErrors > 0 || ignored)) {
       this.exitStatus = ExitCode.FAILURE
     }
     return {

@@ -25,9 +25,9 @@ describe("watch: a folder .lineage.json names its files' default schema", functi
           lineage: {targets: string[]}
         }
       ).lineage.targets
-    const watch = async (...extra: string[]) => {
+    const watch = async (extra: string[] = [], code = 0) => {
       const res = await cliRun(['watch', '--once', '--json', ...extra], env)
-      expect(res.code, res.stderr).to.equal(0)
+      expect(res.code, res.stderr).to.equal(code)
       return res
     }
 
@@ -39,12 +39,14 @@ describe("watch: a folder .lineage.json names its files' default schema", functi
     writeFileSync(config, JSON.stringify({defaultSchema: 'mart'}))
     await watch()
     expect(targets('sales/a.sql')).to.deep.equal(['sales.t'])
-    expect(JSON.parse((await watch('--reingest')).stdout)).to.deep.include({files: 2, failed: 0})
+    expect(JSON.parse((await watch(['--reingest'])).stdout)).to.deep.include({files: 2, failed: 0})
     expect(targets('sales/a.sql')).to.deep.equal(['mart.t'])
 
     writeFileSync(config, '{"defaultSchema": "mart",}')
-    const res = await watch('--reingest')
+    // Ingested all the same, but not as asked: --once says so and exits 1.
+    const res = await watch(['--reingest'], 1)
     expect(res.stderr).to.include(`${config} ignored: not JSON`)
+    expect((JSON.parse(res.stdout) as {ignoredFolderSettings: string[]}).ignoredFolderSettings).to.have.length(1)
     expect(targets('sales/a.sql'), 'the defaults above it apply').to.deep.equal(['t'])
   })
 })

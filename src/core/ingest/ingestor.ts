@@ -133,9 +133,17 @@ export class Ingestor {
 
   /** What is wrong with the disks now (outputs, the failed-ingestion file, the ledger), for /healthz. */
   get problems(): string[] {
-    return [this.outcomes.problem, this.graphStep.problem, this.batchErrors.problem, ...this.folders.problems].filter(
-      (p) => p !== undefined,
-    )
+    return [
+      this.outcomes.problem,
+      this.graphStep.problem,
+      this.batchErrors.problem,
+      ...this.ignoredFolderSettings,
+    ].filter((p) => p !== undefined)
+  }
+
+  /** The `.lineage.json` files ignored as not valid, each with why, as they are now. */
+  get ignoredFolderSettings(): string[] {
+    return this.folders.problems
   }
 
   /** Files to queue again: outputs a full disk refused, and the files of batches that failed as a whole. */

@@ -38,6 +38,8 @@ export interface RunSummary {
    * by a running service, and ingested again at the next start. The first such failure's message names the path and the reason. */
   batchErrors: number
   firstBatchError: string | null
+  /** The `.lineage.json` files ignored as not valid at stop (their folders' files took the defaults above). */
+  ignoredFolderSettings: string[]
   seconds: number
   stats: IngestStats
 }

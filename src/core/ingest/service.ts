@@ -281,6 +281,7 @@ export class Service implements ServiceHandle {
         ...{files, statements, failed, unchanged, removed, graphFailures},
         batchErrors,
         firstBatchError,
+        ignoredFolderSettings: this.ingestor.ignoredFolderSettings,
         seconds,
         stats: this.stats,
       }
