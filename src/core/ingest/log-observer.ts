@@ -14,6 +14,8 @@ import type {Logger} from '../logger.js'
 import type {IngestObserver} from './observer.js'
 
 interface Parsed {
+  /** Batch ends seen before this file was parsed. */
+  seen: number
   statements: number
   tablesRead: number
   tablesWritten: number
@@ -21,13 +23,20 @@ interface Parsed {
   status: string
 }
 
+const STALE_AFTER = 4
+
 export function logObserver(logger: Logger): IngestObserver {
-  // Files parsed in the batch being written, until recorded; cleared at each batch's end, so a file whose
-  // outcome was never recorded cannot make this grow.
+  // Files parsed, until recorded. Not cleared at a batch's end: with parse-ahead (FEATURE_PARALLEL) the next
+  // batches are parsed while one is written, and clearing logged their files as "unchanged". A file's outcome
+  // is recorded before its batch ends, at most PARSE_AHEAD (2) batch ends after its parse, so an entry that
+  // has seen STALE_AFTER ends was never recorded (its batch failed as a whole) and goes.
   const parsed = new Map<string, Parsed>()
+  let ends = 0
   return {
     fileParsed: (e) => {
+      parsed.delete(e.relPath)
       parsed.set(e.relPath, {
+        seen: ends,
         statements: e.statements,
         tablesRead: e.lineage?.sources.length ?? 0,
         tablesWritten: e.lineage?.targets.length ?? 0,
@@ -69,7 +78,12 @@ export function logObserver(logger: Logger): IngestObserver {
       })
     },
     batchDone: (e) => {
-      parsed.clear()
+      ends++
+      // Oldest first (Map order is insertion order, and a parse re-inserts), so stop at the first young one.
+      for (const [path, p] of parsed) {
+        if (ends - p.seen < STALE_AFTER) break
+        parsed.delete(path)
+      }
       logger.info(`batch of ${e.files} file(s) done in ${Math.round(e.seconds * 1000)} ms`, {
         files: e.files,
         ms: Math.round(e.seconds * 1000),

@@ -3,6 +3,7 @@ import {existsSync, readFileSync, renameSync} from 'node:fs'
 import {expect} from 'chai'
 
 import type {ServiceHandle} from '../../../src/core/ingest/service.js'
+import {logObserver} from '../../../src/core/ingest/log-observer.js'
 import {runService, serviceEnv, waitFor, writeSql} from '../../helpers/service.js'
 import {tmpDir} from '../../helpers/tmp.js'
 
@@ -83,5 +84,44 @@ describe('the ingestion log (logs/ingestion.log)', function () {
     await waitFor('b.sql in the new log', () => find(log, 'ingested b.sql') !== undefined, 5000)
     expect(find(log, 'ingested a.sql')).to.equal(undefined)
     expect(find(`${log}.1`, 'ingested a.sql')).not.to.equal(undefined)
+  })
+})
+
+describe('logObserver with parse-ahead', () => {
+  const capture = () => {
+    const out: {level: string; msg: string}[] = []
+    const at =
+      (level: string) =>
+      (msg: string): void => {
+        out.push({level, msg})
+      }
+    return {out, logger: {debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error')}}
+  }
+  const parsedEvent = (relPath: string) => ({relPath, statements: 1, status: 'ok' as const, cacheHit: false, cacheUsed: true})
+  const row = (path: string) => ({path, size: 1, mtimeMs: 1, contentHash: 'h', graph: 'off' as const, updatedAt: 't'})
+
+  it('logs a file parsed while the batch before it was written as ingested, not unchanged', () => {
+    const {out, logger} = capture()
+    const o = logObserver(logger)
+    o.fileParsed!(parsedEvent('a.sql'))
+    o.fileParsed!(parsedEvent('b.sql')) // the next batch, parsed ahead
+    o.fileRecorded!({relPath: 'a.sql', row: row('a.sql'), latencyMs: 1})
+    o.batchDone!({files: 1, seconds: 1})
+    o.fileRecorded!({relPath: 'b.sql', row: row('b.sql'), latencyMs: 1})
+    o.batchDone!({files: 1, seconds: 1})
+    expect(out.filter((l) => l.msg.startsWith('ingested')).map((l) => l.msg)).to.deep.equal([
+      'ingested a.sql',
+      'ingested b.sql',
+    ])
+    expect(out.some((l) => l.msg.startsWith('unchanged'))).to.equal(false)
+  })
+
+  it('forgets a parse that was never recorded, so a later touch of that file logs unchanged', () => {
+    const {out, logger} = capture()
+    const o = logObserver(logger)
+    o.fileParsed!(parsedEvent('lost.sql'))
+    for (let i = 0; i < 4; i++) o.batchDone!({files: 0, seconds: 0})
+    o.fileRecorded!({relPath: 'lost.sql', row: row('lost.sql'), latencyMs: 1})
+    expect(out.find((l) => l.msg.endsWith('lost.sql'))).to.deep.include({level: 'debug', msg: 'unchanged lost.sql'})
   })
 })
