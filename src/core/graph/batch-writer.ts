@@ -9,10 +9,11 @@
  * (every file would meet the same outage). Never throws for Neo4j's sake: failures come back in `failed`.
  */
 import type {Logger} from '../logger.js'
-import {BATCH_ORDER, BATCH_QUERIES, REPLACE} from './cypher.js'
+import {BATCH_ORDER, BATCH_QUERIES, COUNTED_BATCH_QUERIES, REPLACE} from './cypher.js'
+import type {KnownNodes} from './known-nodes.js'
 import {entityCount, type PreparedOp} from './model.js'
 import {cleanOrphans, deleteOld} from './replace.js'
-import {batchRows} from './rows.js'
+import {type BatchRows, batchRows, withoutKnown} from './rows.js'
 import type {Row, Transactions} from './transactions.js'
 import type {WriteFailure, WriteOutcome, WriterStats} from './types.js'
 
@@ -39,6 +40,18 @@ export interface BatchContext {
    * read under the path lock (a replay must not put an old version over one written since it looked).
    */
   skipNewer: boolean
+  /** Nodes written before, left out of the rows (graph/known-nodes); learns what each commit wrote. */
+  known: KnownNodes
+}
+
+/**
+ * A relationship query found fewer endpoints than it had rows: a node taken as known was deleted meanwhile
+ * (by another process), or, with nothing left out, an endpoint vanished under the transaction.
+ */
+class EndpointsMissing extends Error {
+  constructor(query: string, sent: number, created: number) {
+    super(`Neo4j write: ${query} created ${created} of ${sent} relationships (an endpoint node is missing)`)
+  }
 }
 
 const entities = (item: PreparedOp): number => (item.op === 'upsert' ? entityCount(item.rows) : 1)
@@ -87,36 +100,59 @@ function add(into: WriteOutcome, one: WriteOutcome): void {
   for (const s of one.superseded ?? []) into.superseded?.push(s)
 }
 
-/** One transaction for a group of items of one namespace. */
-async function writeGroup(group: PreparedOp[], ctx: BatchContext): Promise<WriteOutcome> {
+/**
+ * One transaction for a group of items of one namespace. With `useKnown`, nodes written before are left out;
+ * when that turns out wrong (EndpointsMissing), the hints are dropped and the group is written again in full.
+ */
+async function writeGroup(group: PreparedOp[], ctx: BatchContext, useKnown = true): Promise<WriteOutcome> {
   let todo = group
+  let rows: BatchRows | undefined
   const params = {namespace: group[0]?.namespace ?? ''}
   try {
-    // The work function may run more than once (the driver's retries): it keeps only `todo`, set anew by
-    // every attempt.
+    // The work function may run more than once (the driver's retries): it keeps only `todo` and `rows`, set
+    // anew by every attempt.
     await ctx.txs.write(async (tx) => {
       // First: no other transaction writes these paths until this one ends (graph/cypher says why).
       const locked = await ctx.txs.unwind(tx, REPLACE.lock, lockOrder(group.map((i) => i.path)), params)
       todo = ctx.skipNewer ? notSuperseded(group, locked) : group
       const paths = todo.map((i) => i.path)
       const retracted = todo.filter((i) => i.op === 'retract').map((i) => i.path)
-      const rows = batchRows(todo.flatMap((i) => (i.op === 'upsert' ? [i.rows] : [])))
-      const candidates = await deleteOld(ctx.txs, tx, params.namespace, paths)
+      rows = batchRows(todo.flatMap((i) => (i.op === 'upsert' ? [i.rows] : [])))
+      const send = useKnown ? withoutKnown(rows, ctx.known) : rows
+      const candidates = (await deleteOld(ctx.txs, tx, params.namespace, paths))
+        .without({tables: rows.tables, columns: rows.columns})
+        .without({tables: [], columns: rows.looseColumns})
       await ctx.txs.unwind(tx, REPLACE.deleteFiles, retracted, params)
-      for (const name of BATCH_ORDER) await ctx.txs.unwind(tx, BATCH_QUERIES[name], rows[name], params)
-      await cleanOrphans(ctx.txs, tx, candidates)
+      for (const name of BATCH_ORDER) {
+        const out = await ctx.txs.unwind(tx, BATCH_QUERIES[name], send[name], params)
+        if (!COUNTED_BATCH_QUERIES.has(name)) continue
+        const created = out.reduce((n, r) => n + (typeof r.n === 'number' ? r.n : 0), 0)
+        if (created !== send[name].length) throw new EndpointsMissing(name, send[name].length, created)
+      }
+      await cleanOrphans(ctx.txs, tx, candidates, ctx.known)
     })
+    if (rows) {
+      ctx.known.remember(
+        rows.tables.map((t) => t.key),
+        rows.columns.map((c) => c.key),
+      )
+    }
     ctx.stats.entities += todo.reduce((n, i) => n + (i.op === 'upsert' ? entityCount(i.rows) : 0), 0)
     const kept = new Set(todo)
     return {written: todo, failed: [], superseded: group.filter((i) => !kept.has(i))}
   } catch (error) {
+    if (error instanceof EndpointsMissing && useKnown && ctx.known.size > 0) {
+      ctx.logger.debug(`${error.message}; writing the batch again with every node`)
+      ctx.known.clear()
+      return writeGroup(group, ctx, false)
+    }
     const failure = ctx.describe(error)
     if (failure.connectivity || group.length === 1) {
       return {written: [], failed: group.map((item) => ({item, code: failure.code, error: failure.error}))}
     }
     ctx.logger.warn(`a batch of ${group.length} files failed (${failure.error}); writing each alone`)
     const outcome: WriteOutcome = {written: [], failed: [], superseded: []}
-    for (const item of group) add(outcome, await writeGroup([item], ctx))
+    for (const item of group) add(outcome, await writeGroup([item], ctx, useKnown))
     return outcome
   }
 }

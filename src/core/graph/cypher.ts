@@ -25,6 +25,9 @@
  * - Column nodes and their HAS_COLUMN come in one pass, and Table and Column properties are set on creation
  *   only (a key determines its name, so an existing node already has it).
  * HAS_COLUMN stays MERGE: it joins nodes that files share.
+ * - Table and Column rows of nodes this writer wrote before are left out (graph/known-nodes says when that is
+ *   exact); the queries that MATCH endpoints return how many rows found them, which is how a node deleted by
+ *   another process is noticed.
  *
  * Why every batched transaction begins with REPLACE.lock: the delete-then-CREATE above is exact only while
  * no other transaction writes the same path at the same time. Two of them (a service catching up and a
@@ -111,7 +114,7 @@ export const ORPHANS = {
     UNWIND s.columnKeys AS k WITH k WHERE k IN $keys RETURN DISTINCT k`,
   deleteColumns: `UNWIND $rows AS k MATCH (c:Column {key: k}) OPTIONAL MATCH (t:Table)-[:HAS_COLUMN]->(c)
     WITH c, collect(t.key) AS tables DETACH DELETE c RETURN tables`,
-  deleteTables: 'UNWIND $rows AS k MATCH (t:Table {key: k}) WHERE NOT (t)--() DELETE t',
+  deleteTables: 'UNWIND $rows AS k MATCH (t:Table {key: k}) WHERE NOT (t)--() DELETE t RETURN k',
 } as const
 
 export const READS = {
@@ -137,20 +140,36 @@ export const BATCH_QUERIES = {
   ...FILE_AND_STATEMENT_QUERIES,
   tables: 'UNWIND $rows AS r MERGE (t:Table {key: r.key}) ON CREATE SET t.name = r.name',
   columns: `UNWIND $rows AS r MATCH (t:Table {key: r.tableKey})
-    MERGE (c:Column {key: r.key}) ON CREATE SET c.id = r.id, c.name = r.name MERGE (t)-[:HAS_COLUMN]->(c)`,
+    MERGE (c:Column {key: r.key}) ON CREATE SET c.id = r.id, c.name = r.name MERGE (t)-[:HAS_COLUMN]->(c)
+    RETURN count(*) AS n`,
   looseColumns: 'UNWIND $rows AS r MERGE (c:Column {key: r.key}) ON CREATE SET c.id = r.id, c.name = r.name',
   contains: `UNWIND $rows AS r MATCH (f:SqlFile {namespace: $namespace, path: r.path})
     MATCH (s:Statement {namespace: $namespace, id: r.id})
-    CREATE (f)-[:CONTAINS]->(s)`,
+    CREATE (f)-[:CONTAINS]->(s) RETURN count(*) AS n`,
   reads: `UNWIND $rows AS r MATCH (s:Statement {namespace: $namespace, id: r.statementId})
-    MATCH (t:Table {key: r.tableKey}) CREATE (s)-[:READS {written: r.written}]->(t)`,
+    MATCH (t:Table {key: r.tableKey}) CREATE (s)-[:READS {written: r.written}]->(t)
+    RETURN count(*) AS n`,
   writes: `UNWIND $rows AS r MATCH (s:Statement {namespace: $namespace, id: r.statementId})
-    MATCH (t:Table {key: r.tableKey}) CREATE (s)-[:WRITES {written: r.written}]->(t)`,
+    MATCH (t:Table {key: r.tableKey}) CREATE (s)-[:WRITES {written: r.written}]->(t)
+    RETURN count(*) AS n`,
   tableDerives: `UNWIND $rows AS r MATCH (a:Table {key: r.targetKey}) MATCH (b:Table {key: r.sourceKey})
-    CREATE (a)-[:DERIVES_FROM {namespace: $namespace, statementId: r.statementId}]->(b)`,
+    CREATE (a)-[:DERIVES_FROM {namespace: $namespace, statementId: r.statementId}]->(b) RETURN count(*) AS n`,
   columnDerives: `UNWIND $rows AS r MATCH (a:Column {key: r.targetKey}) MATCH (b:Column {key: r.sourceKey})
-    CREATE (a)-[:DERIVES_FROM {namespace: $namespace, statementId: r.statementId}]->(b)`,
+    CREATE (a)-[:DERIVES_FROM {namespace: $namespace, statementId: r.statementId}]->(b) RETURN count(*) AS n`,
 } as const
+
+/**
+ * The batched queries that MATCH an endpoint and return `n`, how many rows found it: fewer than the rows sent
+ * means a node the writer took as known was deleted by another process (graph/known-nodes).
+ */
+export const COUNTED_BATCH_QUERIES: ReadonlySet<string> = new Set([
+  'columns',
+  'contains',
+  'reads',
+  'writes',
+  'tableDerives',
+  'columnDerives',
+])
 
 export type BatchQuery = keyof typeof BATCH_QUERIES
 /** The order they run in: nodes before the relationships that need them. */

@@ -5,7 +5,8 @@
  * Nodes come sorted by key, so concurrent writers take their locks in one order.
  */
 import type {BatchQuery, EntityQuery} from './cypher.js'
-import type {FileRows} from './model.js'
+import type {KnownNodes} from './known-nodes.js'
+import type {DerivesRow, FileRows, StatementRow, StatementTableRow} from './model.js'
 
 interface TableNode {
   key: string
@@ -27,11 +28,25 @@ interface LooseColumn {
 export const byKey = <T extends {key: string}>(m: Map<string, T>): T[] =>
   [...m.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
 
+/** The `$rows` of each of BATCH_QUERIES. */
+export interface BatchRows extends Record<BatchQuery, unknown[]> {
+  files: FileRows['file'][]
+  statements: StatementRow[]
+  tables: TableNode[]
+  columns: ColumnNode[]
+  looseColumns: LooseColumn[]
+  contains: {path: string; id: string}[]
+  reads: StatementTableRow[]
+  writes: StatementTableRow[]
+  tableDerives: DerivesRow[]
+  columnDerives: DerivesRow[]
+}
+
 /**
  * The rows of several files for BATCH_QUERIES: nodes deduplicated and sorted by key (a stable lock order),
  * relationships as keys.
  */
-export function batchRows(all: readonly FileRows[]): Record<BatchQuery, unknown[]> {
+export function batchRows(all: readonly FileRows[]): BatchRows {
   const nodes = batchNodes(all)
   return {
     files: all.map((rows) => rows.file),
@@ -45,6 +60,30 @@ export function batchRows(all: readonly FileRows[]): Record<BatchQuery, unknown[
     tableDerives: all.flatMap((r) => r.tableDerives),
     columnDerives: all.flatMap((r) => r.columnDerives),
   }
+}
+
+/**
+ * The rows without the Table and Column nodes `known` says the graph holds, where a relationship row of the same
+ * transaction MATCHes them (so a node deleted meanwhile makes that query's count short; graph/known-nodes).
+ */
+export function withoutKnown(rows: BatchRows, known: KnownNodes): BatchRows {
+  if (known.size === 0) return rows
+  const matchedColumns = new Set<string>()
+  for (const d of rows.columnDerives) {
+    matchedColumns.add(d.targetKey)
+    matchedColumns.add(d.sourceKey)
+  }
+  const columns = rows.columns.filter((c) => !(known.hasColumn(c.key) && matchedColumns.has(c.key)))
+  const matchedTables = new Set<string>()
+  for (const r of rows.reads) matchedTables.add(r.tableKey)
+  for (const r of rows.writes) matchedTables.add(r.tableKey)
+  for (const d of rows.tableDerives) {
+    matchedTables.add(d.targetKey)
+    matchedTables.add(d.sourceKey)
+  }
+  for (const c of columns) matchedTables.add(c.tableKey)
+  const tables = rows.tables.filter((t) => !(known.hasTable(t.key) && matchedTables.has(t.key)))
+  return {...rows, tables, columns}
 }
 
 /**

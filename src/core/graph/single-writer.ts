@@ -7,6 +7,7 @@
  * a failure comes back in `failed`.
  */
 import {ENTITY_ORDER, ENTITY_QUERIES, type EntityQuery, REPLACE} from './cypher.js'
+import type {KnownNodes} from './known-nodes.js'
 import type {PreparedOp} from './model.js'
 import {cleanOrphans, deleteOld} from './replace.js'
 import {singleRows} from './rows.js'
@@ -17,6 +18,8 @@ export interface SingleContext {
   txs: Transactions
   stats: WriterStats
   describe: (error: unknown) => WriteFailure
+  /** Told what the orphan clean-up deletes (the batched writer's hints; graph/known-nodes). */
+  known: KnownNodes
 }
 
 export async function writeOneByOne(items: readonly PreparedOp[], ctx: SingleContext): Promise<WriteOutcome> {
@@ -39,7 +42,7 @@ async function writeItem(item: PreparedOp, ctx: SingleContext): Promise<void> {
     const candidates = await deleteOld(ctx.txs, tx, namespace, [item.path])
     const query = item.op === 'retract' ? REPLACE.deleteFiles : REPLACE.unsealFiles
     await ctx.txs.unwind(tx, query, [item.path], {namespace})
-    await cleanOrphans(ctx.txs, tx, candidates)
+    await cleanOrphans(ctx.txs, tx, candidates, ctx.known)
   })
   if (item.op === 'retract') return
   const rows = singleRows(item.rows)

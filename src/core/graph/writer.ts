@@ -30,6 +30,7 @@ import {GraphHealth} from './health.js'
 import {migrateNamespaces} from './migrate.js'
 import {type GraphOp, type PreparedOp, prepareOp} from './model.js'
 import {connectError, describeFailure, redact} from './neo4j-errors.js'
+import {KnownNodes} from './known-nodes.js'
 import {Candidates, cleanOrphans} from './replace.js'
 import {writeOneByOne} from './single-writer.js'
 import {
@@ -78,6 +79,8 @@ export class GraphWriter {
   readonly stats: WriterStats = {transactions: 0, entities: 0, retries: 0, failures: 0}
   readonly health: GraphHealth
   private readonly txs: Transactions
+  /** Table and Column nodes written before, which the batched writer does not MERGE again (graph/known-nodes). */
+  private readonly known = new KnownNodes()
 
   private constructor(
     private readonly driver: Driver,
@@ -175,8 +178,9 @@ export class GraphWriter {
           maxEntitiesPerTx: this.options.maxEntitiesPerTx ?? DEFAULT_MAX_ENTITIES_PER_TX,
           describe,
           skipNewer: options.skipNewer === true,
+          known: this.known,
         })
-      : await writeOneByOne(todo, {txs: this.txs, stats: this.stats, describe})
+      : await writeOneByOne(todo, {txs: this.txs, stats: this.stats, describe, known: this.known})
     const failed: PreparedFailure[] = outcome.failed
     this.stats.failures += failed.length
     return {
@@ -196,7 +200,7 @@ export class GraphWriter {
       const c = new Candidates()
       for (const k of tables) c.tables.add(k)
       for (const k of columns) c.columns.add(k)
-      await cleanOrphans(this.txs, tx, c)
+      await cleanOrphans(this.txs, tx, c, this.known)
     })
   }
 
