@@ -77,6 +77,13 @@ export function logObserver(logger: Logger): IngestObserver {
         graph: e.row.graph,
       })
     },
+    graphWritten: (e) => {
+      logger.debug(`graph write: ${Math.round(e.seconds * 1000)} ms, ${e.transactions} transaction(s)`, {
+        ms: Math.round(e.seconds * 1000),
+        transactions: e.transactions,
+        failures: e.failures,
+      })
+    },
     batchDone: (e) => {
       ends++
       // Oldest first (Map order is insertion order, and a parse re-inserts), so stop at the first young one.
