@@ -173,6 +173,10 @@ async function writeOldFormat(neo: Neo4jContext): Promise<void> {
  * came in the same release); a file gets it with its next ingest. So a migrated graph equals a fresh write
  * without that property.
  */
+/**
+ * What a release before namespaces never wrote, so a migrated graph lacks it until each file is written again:
+ * `written` on READS and WRITES, and a Statement's `fingerprint` (graph/rows withFingerprints).
+ */
 function withoutWritten(g: Snapshot): Snapshot {
   const strip = (rel: string): string => {
     const r = JSON.parse(rel) as {type: string; props: Record<string, unknown>}
@@ -180,7 +184,13 @@ function withoutWritten(g: Snapshot): Snapshot {
     delete r.props.written
     return JSON.stringify(r)
   }
-  return {nodes: g.nodes, relationships: g.relationships.map(strip).sort()}
+  const stripNode = (node: string): string => {
+    const n = JSON.parse(node) as {labels: string[]; props: Record<string, unknown>}
+    if (!n.labels.includes('Statement')) return node
+    delete n.props.fingerprint
+    return JSON.stringify(n)
+  }
+  return {nodes: g.nodes.map(stripNode).sort(), relationships: g.relationships.map(strip).sort()}
 }
 
 async function constraintNames(neo: Neo4jContext): Promise<string[]> {

@@ -8,12 +8,14 @@
  * so each file is tried alone, isolating a poisoned file; a connectivity failure fails the whole group at once
  * (every file would meet the same outage). Never throws for Neo4j's sake: failures come back in `failed`.
  */
+import type {ManagedTransaction} from 'neo4j-driver'
+
 import type {Logger} from '../logger.js'
 import {BATCH_ORDER, BATCH_QUERIES, COUNTED_BATCH_QUERIES, REPLACE} from './cypher.js'
 import type {KnownNodes} from './known-nodes.js'
 import {entityCount, type PreparedOp} from './model.js'
 import {cleanOrphans, deleteOld} from './replace.js'
-import {type BatchRows, batchRows, withoutKnown} from './rows.js'
+import {type BatchRows, batchRows, withoutKept, withoutKnown} from './rows.js'
 import type {Row, Transactions} from './transactions.js'
 import type {WriteFailure, WriteOutcome, WriterStats} from './types.js'
 
@@ -118,8 +120,11 @@ async function writeGroup(group: PreparedOp[], ctx: BatchContext, useKnown = tru
       const paths = todo.map((i) => i.path)
       const retracted = todo.filter((i) => i.op === 'retract').map((i) => i.path)
       rows = batchRows(todo.flatMap((i) => (i.op === 'upsert' ? [i.rows] : [])))
-      const send = useKnown ? withoutKnown(rows, ctx.known) : rows
-      const candidates = (await deleteOld(ctx.txs, tx, params.namespace, paths))
+      const upserted = todo.filter((i) => i.op === 'upsert').map((i) => i.path)
+      const kept = await keptStatements(ctx.txs, tx, params, upserted, rows)
+      const changed = withoutKept(rows, kept)
+      const send = useKnown ? withoutKnown(changed, ctx.known) : changed
+      const candidates = (await deleteOld(ctx.txs, tx, params.namespace, paths, [...kept]))
         .without({tables: rows.tables, columns: rows.columns})
         .without({tables: [], columns: rows.looseColumns})
       await ctx.txs.unwind(tx, REPLACE.deleteFiles, retracted, params)
@@ -155,6 +160,29 @@ async function writeGroup(group: PreparedOp[], ctx: BatchContext, useKnown = tru
     for (const item of group) add(outcome, await writeGroup([item], ctx, useKnown))
     return outcome
   }
+}
+
+/**
+ * The statements of `paths` the graph already holds exactly as `rows` would write them: same id, same
+ * fingerprint (graph/rows withFingerprints). A file written again unchanged (a `--reingest`, a new release whose
+ * lineage is the same) then costs its SqlFile and nothing else; an edit costs the statements it changed.
+ */
+async function keptStatements(
+  txs: Transactions,
+  tx: ManagedTransaction,
+  params: {namespace: string},
+  paths: string[],
+  rows: BatchRows,
+): Promise<Set<string>> {
+  const kept = new Set<string>()
+  if (paths.length === 0) return kept
+  const wanted = new Map(rows.statements.map((s) => [s.id, s.fingerprint]))
+  for (const r of await txs.unwind(tx, REPLACE.fingerprints, paths, params)) {
+    if (typeof r.id === 'string' && typeof r.fingerprint === 'string' && wanted.get(r.id) === r.fingerprint) {
+      kept.add(r.id)
+    }
+  }
+  return kept
 }
 
 /** The paths to lock, deduplicated and in one order for every writer, so two groups never lock crosswise. */

@@ -96,10 +96,15 @@ export const REPLACE = {
    */
   lock: `UNWIND $rows AS path MERGE (f:SqlFile {namespace: $namespace, path: path})
     SET f.lineageLock = true REMOVE f.lineageLock RETURN path, f.ingestedAt AS ingestedAt`,
+  /** The statements the graph holds for these paths, with their fingerprints (graph/rows withFingerprints). */
+  fingerprints: `UNWIND $rows AS path MATCH (s:Statement) WHERE s.namespace = $namespace AND ${OF_PATH('s.id')}
+    RETURN s.id AS id, s.fingerprint AS fingerprint`,
+  /** `$kept`: ids of statements the transaction keeps as they are (written before with the same fingerprint). */
   deleteDerives: `UNWIND $rows AS path MATCH (a)-[r:DERIVES_FROM]->(b)
-    WHERE ${OF_PATH('r.statementId')} AND r.namespace = $namespace
+    WHERE ${OF_PATH('r.statementId')} AND r.namespace = $namespace AND NOT r.statementId IN $kept
     DELETE r RETURN a:Table AS isTable, a.key AS a, b.key AS b`,
   deleteStatements: `UNWIND $rows AS path MATCH (s:Statement) WHERE s.namespace = $namespace AND ${OF_PATH('s.id')}
+    AND NOT s.id IN $kept
     WITH s, [(s)-[:READS|WRITES]->(t:Table) | t.key] AS tables, coalesce(s.columnKeys, []) AS columns
     DETACH DELETE s RETURN tables, columns`,
   deleteFiles: 'UNWIND $rows AS path MATCH (f:SqlFile {namespace: $namespace, path: path}) DETACH DELETE f',
@@ -133,7 +138,7 @@ const FILE_AND_STATEMENT_QUERIES = {
       f.incomplete = r.incomplete`,
   statements: `UNWIND $rows AS r MERGE (s:Statement {namespace: $namespace, id: r.id})
     SET s.index = toInteger(r.index), s.kind = r.kind, s.line = toInteger(r.line), s.status = r.status,
-      s.columnKeys = r.columnKeys, s.unresolvedColumns = r.unresolvedColumns`,
+      s.columnKeys = r.columnKeys, s.unresolvedColumns = r.unresolvedColumns, s.fingerprint = r.fingerprint`,
 } as const
 
 export const BATCH_QUERIES = {

@@ -30,21 +30,23 @@ const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x) => ty
 const string = (v: unknown): string[] => (typeof v === 'string' ? [v] : [])
 
 /**
- * Delete what these paths of `namespace` produced before; returns the Table and Column nodes that may now be
- * orphans.
+ * Delete what these paths of `namespace` produced before, except the statements `kept` (and the DERIVES_FROM
+ * they made); returns the Table and Column nodes that may now be orphans.
  */
 export async function deleteOld(
   txs: Transactions,
   tx: ManagedTransaction,
   namespace: string,
   paths: string[],
+  kept: readonly string[] = [],
 ): Promise<Candidates> {
   const c = new Candidates()
-  for (const r of await txs.unwind(tx, REPLACE.deleteDerives, paths, {namespace})) {
+  const params = {namespace, kept}
+  for (const r of await txs.unwind(tx, REPLACE.deleteDerives, paths, params)) {
     const set = r.isTable === true ? c.tables : c.columns
     for (const k of [...string(r.a), ...string(r.b)]) set.add(k)
   }
-  for (const r of await txs.unwind(tx, REPLACE.deleteStatements, paths, {namespace})) {
+  for (const r of await txs.unwind(tx, REPLACE.deleteStatements, paths, params)) {
     for (const k of strings(r.tables)) c.tables.add(k)
     for (const k of strings(r.columns)) c.columns.add(k)
   }

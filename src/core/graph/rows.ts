@@ -4,6 +4,8 @@
  * rows of one file as its one-entity queries take them (`singleRows`). Pure: no I/O, no driver; throws nothing.
  * Nodes come sorted by key, so concurrent writers take their locks in one order.
  */
+import {createHash} from 'node:crypto'
+
 import type {BatchQuery, EntityQuery} from './cypher.js'
 import type {KnownNodes} from './known-nodes.js'
 import type {DerivesRow, FileRows, StatementRow, StatementTableRow} from './model.js'
@@ -28,10 +30,40 @@ interface LooseColumn {
 export const byKey = <T extends {key: string}>(m: Map<string, T>): T[] =>
   [...m.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
 
+/** A statement row with the fingerprint the Statement node keeps (`fingerprint`). */
+export interface FingerprintedStatement extends StatementRow {
+  fingerprint: string
+}
+
+/**
+ * Each statement of a file with a fingerprint of everything it puts in the graph: its properties, its READS and
+ * WRITES (with `written`) and the DERIVES_FROM it makes. Two statements of one id with one fingerprint write the
+ * same nodes and relationships, which is what lets the batched writer keep a statement the graph already holds
+ * instead of deleting and creating it again (batch-writer). Computed here from the rows, never read from the
+ * failed-ingestion file, so an edited entry cannot claim a fingerprint its rows do not have.
+ */
+export function withFingerprints(rows: FileRows): FingerprintedStatement[] {
+  const parts = new Map<string, unknown[][]>()
+  const add = (id: string, part: unknown[]): void => {
+    const list = parts.get(id)
+    if (list) list.push(part)
+    else parts.set(id, [part])
+  }
+  for (const r of rows.reads) add(r.statementId, ['R', r.tableKey, r.written ?? null])
+  for (const r of rows.writes) add(r.statementId, ['W', r.tableKey, r.written ?? null])
+  for (const d of rows.tableDerives) add(d.statementId, ['T', d.targetKey, d.sourceKey])
+  for (const d of rows.columnDerives) add(d.statementId, ['C', d.targetKey, d.sourceKey])
+  return rows.statements.map((st) => {
+    const edges = (parts.get(st.id) ?? []).map((p) => JSON.stringify(p)).sort()
+    const fields = [st.index, st.kind, st.line, st.status, st.columnKeys, st.unresolvedColumns, edges]
+    return {...st, fingerprint: createHash('sha256').update(JSON.stringify(fields)).digest('base64url')}
+  })
+}
+
 /** The `$rows` of each of BATCH_QUERIES. */
 export interface BatchRows extends Record<BatchQuery, unknown[]> {
   files: FileRows['file'][]
-  statements: StatementRow[]
+  statements: FingerprintedStatement[]
   tables: TableNode[]
   columns: ColumnNode[]
   looseColumns: LooseColumn[]
@@ -50,7 +82,7 @@ export function batchRows(all: readonly FileRows[]): BatchRows {
   const nodes = batchNodes(all)
   return {
     files: all.map((rows) => rows.file),
-    statements: all.flatMap((rows) => rows.statements),
+    statements: all.flatMap(withFingerprints),
     tables: byKey(nodes.tables),
     columns: byKey(nodes.columns),
     looseColumns: byKey(nodes.loose),
@@ -60,6 +92,44 @@ export function batchRows(all: readonly FileRows[]): BatchRows {
     tableDerives: all.flatMap((r) => r.tableDerives),
     columnDerives: all.flatMap((r) => r.columnDerives),
   }
+}
+
+/**
+ * The rows without the statements `kept` (ids the graph holds with the same fingerprint: left as they are), their
+ * relationships, and the nodes only they name (those exist: a statement's tables and columns are not orphans
+ * while it references them).
+ */
+export function withoutKept(rows: BatchRows, kept: ReadonlySet<string>): BatchRows {
+  if (kept.size === 0) return rows
+  const bySt = <T extends {statementId: string}>(list: T[]): T[] => list.filter((r) => !kept.has(r.statementId))
+  const statements = rows.statements.filter((s) => !kept.has(s.id))
+  const out: BatchRows = {
+    ...rows,
+    statements,
+    contains: rows.contains.filter((c) => !kept.has(c.id)),
+    reads: bySt(rows.reads),
+    writes: bySt(rows.writes),
+    tableDerives: bySt(rows.tableDerives),
+    columnDerives: bySt(rows.columnDerives),
+  }
+  const columns = new Set<string>()
+  for (const st of statements) for (const k of st.columnKeys) columns.add(k)
+  for (const d of out.columnDerives) {
+    columns.add(d.targetKey)
+    columns.add(d.sourceKey)
+  }
+  out.columns = rows.columns.filter((c) => columns.has(c.key))
+  out.looseColumns = rows.looseColumns.filter((c) => columns.has(c.key))
+  const tables = new Set<string>()
+  for (const r of out.reads) tables.add(r.tableKey)
+  for (const r of out.writes) tables.add(r.tableKey)
+  for (const d of out.tableDerives) {
+    tables.add(d.targetKey)
+    tables.add(d.sourceKey)
+  }
+  for (const c of out.columns) tables.add(c.tableKey)
+  out.tables = rows.tables.filter((t) => tables.has(t.key))
+  return out
 }
 
 /**
@@ -125,7 +195,7 @@ export function singleRows(rows: FileRows): Record<Exclude<EntityQuery, 'files'>
   const tableName = (key: string): string => tables.get(key)?.name ?? key
   const column = (key: string): {id: string; name: string} => columns.get(key) ?? {id: key, name: key}
   return {
-    statements: rows.statements,
+    statements: withFingerprints(rows),
     tables: byKey(tables),
     columns: byKey(columns),
     contains: rows.statements.map((s) => ({path: rows.file.path, id: s.id})),
