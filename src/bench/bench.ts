@@ -171,6 +171,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
         `  ${step.seconds.toFixed(1)} s (${step.initialSeconds.toFixed(1)} s initial, ${step.burstSeconds.toFixed(1)} s burst), ` +
           `${step.filesPerMinute} files/min, ${step.speedup}x, initial ingest ${step.initialFilesPerSecond} files/s = ` +
           `${Math.round((step.ceilingRatio ?? 0) * 100)}% of the parse ceiling` +
+          (step.neo4jCpuMsPerFile === null ? '' : `, Neo4j CPU ${step.neo4jCpuMsPerFile} ms per file`) +
           (step.matchesBaseline === null ? '' : step.matchesBaseline ? ', same result as the baseline' : ', DIFFERS'),
       )
     }

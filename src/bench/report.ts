@@ -38,6 +38,11 @@ export interface BenchStep {
   burstSeconds: number
   /** CPU of the Neo4j server during the step, when it reports it (JMX); null otherwise. */
   neo4jCpuSeconds: number | null
+  /**
+   * `neo4jCpuSeconds` per file the step ingested or removed, in ms: what one file costs the graph server (the
+   * issue's measure for the graph writes; null without it).
+   */
+  neo4jCpuMsPerFile: number | null
   /** Files parsed or found unchanged, as the ingestor counts them (deduplicated events count once). */
   filesIngested: number
   unchanged: number
@@ -197,6 +202,10 @@ export function summarizeStep(
     initialSeconds: round(m.initialSeconds, 2),
     burstSeconds: round(m.burstSeconds, 2),
     neo4jCpuSeconds: m.neo4jCpuSeconds === null ? null : round(m.neo4jCpuSeconds, 2),
+    neo4jCpuMsPerFile:
+      m.neo4jCpuSeconds === null || s.files + s.removed === 0
+        ? null
+        : round((m.neo4jCpuSeconds * 1000) / (s.files + s.removed), 1),
     filesIngested: s.files,
     unchanged: s.unchanged,
     removed: s.removed,

@@ -221,6 +221,14 @@ describe('bench report maths', () => {
     expect(summarizeStep(baseline, measure(10), 120, undefined).ceilingRatio).to.equal(null)
   })
 
+  it("gives Neo4j's CPU per file ingested or removed, when the server reports its CPU", () => {
+    const [baseline] = stepConfigs()
+    if (!baseline) throw new Error('no steps')
+    const withNeo4j = {...measure(10, {files: 95, removed: 5}), neo4jCpuSeconds: 2.5}
+    expect(summarizeStep(baseline, withNeo4j, 100, undefined).neo4jCpuMsPerFile).to.equal(25)
+    expect(summarizeStep(baseline, measure(10, {files: 95}), 100, undefined).neo4jCpuMsPerFile).to.equal(null)
+  })
+
   it('fails a step that differs and an all-on speedup under the minimum', () => {
     const [baseline, cache] = stepConfigs()
     if (!baseline || !cache) throw new Error('no steps')

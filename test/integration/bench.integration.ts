@@ -98,6 +98,8 @@ describe('lineage bench (shortened, real Neo4j)', function () {
     expect(report.ceiling).to.include({threads: availableParallelism(), files: 60})
     expect(report.ceiling.filesPerSecond).to.be.greaterThan(0)
     for (const step of report.steps) expect(step.ceilingRatio, step.name).to.be.greaterThan(0)
+    // The graph server's CPU per file, read from Neo4j itself (JMX) around each step.
+    for (const step of report.steps) expect(step.neo4jCpuMsPerFile, step.name).to.be.a('number').greaterThan(0)
     const [baseline, ...others] = report.steps
     expect(baseline).to.include({speedup: 1, cacheHitRate: null, matchesBaseline: null, parsedInPool: 0})
     for (const step of others) expect(step.matchesBaseline, step.name).to.equal(true)
