@@ -87,9 +87,16 @@ export class Ledger implements LedgerStore {
     return rows.map(fromRaw)
   }
 
-  all(): Map<string, LedgerRow> {
-    const rows = this.db.prepare('SELECT * FROM files').all() as RawRow[]
-    return new Map(rows.map((r) => [r.path, fromRaw(r)]))
+  /**
+   * Every row in path order, read one at a time (better-sqlite3 `iterate`): the start-up reconcile merges them
+   * with the sorted folder listing, and at 200,000 files holding them all in a Map cost 150 MB. The order is
+   * SQLite's BINARY collation (the primary key's index, no sort step): UTF-8 bytes, that is code points, not
+   * JavaScript's UTF-16 order (reconciler.ts byCodePoint). No write may run on this connection until the
+   * iteration ends or is returned.
+   */
+  *rows(): Generator<LedgerRow, void, undefined> {
+    const rows = this.db.prepare('SELECT * FROM files ORDER BY path').iterate() as IterableIterator<RawRow>
+    for (const r of rows) yield fromRaw(r)
   }
 
   get(path: string): LedgerRow | undefined {

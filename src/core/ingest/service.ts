@@ -191,7 +191,7 @@ export class Service implements ServiceHandle {
     if (afresh) this.batcher.drain()
     const s = this.settings
     const share = this.options.allowMassRetract === true ? undefined : s.massRetractShare
-    const input = {...s, reingest, ledger: this.ledger.all(), logger: this.logger, maxRetractShare: share}
+    const input = {...s, reingest, ledger: this.ledger, logger: this.logger, maxRetractShare: share}
     this.held = undefined
     return reconcile({...input, onHeld: (held) => (this.held = held)}, (op, rel) => {
       // Asked to ingest again: a file whose content the ledger knows is parsed and written all the same (its
