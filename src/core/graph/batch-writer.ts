@@ -120,7 +120,10 @@ async function writeGroup(group: PreparedOp[], ctx: BatchContext, useKnown = tru
       const paths = todo.map((i) => i.path)
       const retracted = todo.filter((i) => i.op === 'retract').map((i) => i.path)
       rows = batchRows(todo.flatMap((i) => (i.op === 'upsert' ? [i.rows] : [])))
-      const upserted = todo.filter((i) => i.op === 'upsert').map((i) => i.path)
+      // Only a completed write's statements can be kept: one the baseline stopped half way has its statements
+      // (fingerprints and all) without their relationships.
+      const sealed = new Set(locked.filter((r) => r.sealed === true).map((r) => r.path))
+      const upserted = todo.filter((i) => i.op === 'upsert' && sealed.has(i.path)).map((i) => i.path)
       const kept = await keptStatements(ctx.txs, tx, params, upserted, rows)
       const changed = withoutKept(rows, kept)
       const send = useKnown ? withoutKnown(changed, ctx.known) : changed
@@ -163,8 +166,8 @@ async function writeGroup(group: PreparedOp[], ctx: BatchContext, useKnown = tru
 }
 
 /**
- * The statements of `paths` the graph already holds exactly as `rows` would write them: same id, same
- * fingerprint (graph/rows withFingerprints). A file written again unchanged (a `--reingest`, a new release whose
+ * The statements of `paths` (whose last write completed) the graph already holds exactly as `rows` would write
+ * them: same id, same fingerprint (graph/rows withFingerprints). A file written again unchanged (a `--reingest`, a new release whose
  * lineage is the same) then costs its SqlFile and nothing else; an edit costs the statements it changed.
  */
 async function keptStatements(

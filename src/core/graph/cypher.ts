@@ -92,10 +92,13 @@ const OF_PATH = (id: string): string => `${id} STARTS WITH path + '#' AND substr
 export const REPLACE = {
   /**
    * First in every batched transaction; `$rows` are the group's paths, sorted and deduplicated (see above).
-   * Returns what the SqlFile held before this transaction (`ingestedAt` null for a path not in the graph).
+   * Returns what the SqlFile held before this transaction (`ingestedAt` null for a path not in the graph), and
+   * whether its last write completed (`sealed`: it has its contentHash, which the baseline removes first and
+   * writes last; a batched write is all or nothing).
    */
   lock: `UNWIND $rows AS path MERGE (f:SqlFile {namespace: $namespace, path: path})
-    SET f.lineageLock = true REMOVE f.lineageLock RETURN path, f.ingestedAt AS ingestedAt`,
+    SET f.lineageLock = true REMOVE f.lineageLock
+    RETURN path, f.ingestedAt AS ingestedAt, f.contentHash IS NOT NULL AS sealed`,
   /** The statements the graph holds for these paths, with their fingerprints (graph/rows withFingerprints). */
   fingerprints: `UNWIND $rows AS path MATCH (s:Statement) WHERE s.namespace = $namespace AND ${OF_PATH('s.id')}
     RETURN s.id AS id, s.fingerprint AS fingerprint`,
