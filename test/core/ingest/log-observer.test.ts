@@ -97,7 +97,13 @@ describe('logObserver with parse-ahead', () => {
       }
     return {out, logger: {debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error')}}
   }
-  const parsedEvent = (relPath: string) => ({relPath, statements: 1, status: 'ok' as const, cacheHit: false, cacheUsed: true})
+  const parsedEvent = (relPath: string) => ({
+    relPath,
+    statements: 1,
+    status: 'ok' as const,
+    cacheHit: false,
+    cacheUsed: true,
+  })
   const row = (path: string) => ({path, size: 1, mtimeMs: 1, contentHash: 'h', graph: 'off' as const, updatedAt: 't'})
 
   it('logs a file parsed while the batch before it was written as ingested, not unchanged', () => {
