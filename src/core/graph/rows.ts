@@ -112,24 +112,36 @@ export function withoutKept(rows: BatchRows, kept: ReadonlySet<string>): BatchRo
     tableDerives: bySt(rows.tableDerives),
     columnDerives: bySt(rows.columnDerives),
   }
-  const columns = new Set<string>()
+  const columns = derivedColumns(out)
   for (const st of statements) for (const k of st.columnKeys) columns.add(k)
-  for (const d of out.columnDerives) {
-    columns.add(d.targetKey)
-    columns.add(d.sourceKey)
-  }
   out.columns = rows.columns.filter((c) => columns.has(c.key))
   out.looseColumns = rows.looseColumns.filter((c) => columns.has(c.key))
-  const tables = new Set<string>()
-  for (const r of out.reads) tables.add(r.tableKey)
-  for (const r of out.writes) tables.add(r.tableKey)
-  for (const d of out.tableDerives) {
-    tables.add(d.targetKey)
-    tables.add(d.sourceKey)
-  }
-  for (const c of out.columns) tables.add(c.tableKey)
+  const tables = relatedTables(out, out.columns)
   out.tables = rows.tables.filter((t) => tables.has(t.key))
   return out
+}
+
+/** The columns at either end of the rows' column DERIVES_FROM. */
+function derivedColumns(rows: BatchRows): Set<string> {
+  const keys = new Set<string>()
+  for (const d of rows.columnDerives) {
+    keys.add(d.targetKey)
+    keys.add(d.sourceKey)
+  }
+  return keys
+}
+
+/** The tables the rows' READS, WRITES and table DERIVES_FROM name, and the tables of `columns`. */
+function relatedTables(rows: BatchRows, columns: readonly ColumnNode[]): Set<string> {
+  const keys = new Set<string>()
+  for (const r of rows.reads) keys.add(r.tableKey)
+  for (const r of rows.writes) keys.add(r.tableKey)
+  for (const d of rows.tableDerives) {
+    keys.add(d.targetKey)
+    keys.add(d.sourceKey)
+  }
+  for (const c of columns) keys.add(c.tableKey)
+  return keys
 }
 
 /**
@@ -138,20 +150,9 @@ export function withoutKept(rows: BatchRows, kept: ReadonlySet<string>): BatchRo
  */
 export function withoutKnown(rows: BatchRows, known: KnownNodes): BatchRows {
   if (known.size === 0) return rows
-  const matchedColumns = new Set<string>()
-  for (const d of rows.columnDerives) {
-    matchedColumns.add(d.targetKey)
-    matchedColumns.add(d.sourceKey)
-  }
+  const matchedColumns = derivedColumns(rows)
   const columns = rows.columns.filter((c) => !(known.hasColumn(c.key) && matchedColumns.has(c.key)))
-  const matchedTables = new Set<string>()
-  for (const r of rows.reads) matchedTables.add(r.tableKey)
-  for (const r of rows.writes) matchedTables.add(r.tableKey)
-  for (const d of rows.tableDerives) {
-    matchedTables.add(d.targetKey)
-    matchedTables.add(d.sourceKey)
-  }
-  for (const c of columns) matchedTables.add(c.tableKey)
+  const matchedTables = relatedTables(rows, columns)
   const tables = rows.tables.filter((t) => !(known.hasTable(t.key) && matchedTables.has(t.key)))
   return {...rows, tables, columns}
 }
