@@ -127,9 +127,7 @@ async function writeGroup(group: PreparedOp[], ctx: BatchContext, useKnown = tru
       const kept = await keptStatements(ctx.txs, tx, params, upserted, rows)
       const changed = withoutKept(rows, kept)
       const send = useKnown ? withoutKnown(changed, ctx.known) : changed
-      const candidates = (await deleteOld(ctx.txs, tx, params.namespace, paths, [...kept]))
-        .without({tables: rows.tables, columns: rows.columns})
-        .without({tables: [], columns: rows.looseColumns})
+      const candidates = (await deleteOld(ctx.txs, tx, params.namespace, paths, [...kept])).without(rows)
       await ctx.txs.unwind(tx, REPLACE.deleteFiles, retracted, params)
       for (const name of BATCH_ORDER) {
         const out = await ctx.txs.unwind(tx, BATCH_QUERIES[name], send[name], params)
@@ -167,8 +165,9 @@ async function writeGroup(group: PreparedOp[], ctx: BatchContext, useKnown = tru
 
 /**
  * The statements of `paths` (whose last write completed) the graph already holds exactly as `rows` would write
- * them: same id, same fingerprint (graph/rows withFingerprints). A file written again unchanged (a `--reingest`, a new release whose
- * lineage is the same) then costs its SqlFile and nothing else; an edit costs the statements it changed.
+ * them: same id, same fingerprint (graph/rows withFingerprints). A file written again unchanged (a
+ * `--reingest`, a new release whose lineage is the same) then costs its SqlFile and nothing else; an edit costs
+ * the statements it changed.
  */
 async function keptStatements(
   txs: Transactions,

@@ -10,6 +10,10 @@ import {ORPHANS, REPLACE} from './cypher.js'
 import type {KnownNodes} from './known-nodes.js'
 import type {Transactions} from './transactions.js'
 
+interface Keyed {
+  key: string
+}
+
 /** Table and Column keys that may be orphans once a transaction's deletes are done. */
 export class Candidates {
   readonly tables = new Set<string>()
@@ -19,9 +23,10 @@ export class Candidates {
    * Leave out nodes the same transaction writes relationships or statements to: they are referenced when it
    * commits, so checking them is wasted work (on a file written again unchanged, every one of its nodes).
    */
-  without(nodes: {tables: readonly {key: string}[]; columns: readonly {key: string}[]}): this {
+  without(nodes: {tables: readonly Keyed[]; columns: readonly Keyed[]; looseColumns: readonly Keyed[]}): this {
     for (const t of nodes.tables) this.tables.delete(t.key)
     for (const c of nodes.columns) this.columns.delete(c.key)
+    for (const c of nodes.looseColumns) this.columns.delete(c.key)
     return this
   }
 }
