@@ -6,9 +6,15 @@
  * A file is reported only once its size has settled, so a half-written file is never parsed; anything but a
  * regular file (a FIFO, a socket, a device) is ignored, since reading it could block forever. An exhausted
  * inotify watch limit becomes a LineageError that names the sysctl to raise.
+ *
+ * A folder that appears while watching is listed again by us, NEW_FOLDER_RESCANS_MS after it appeared: chokidar
+ * (4 and 5) reads a new folder first and registers its watch after, so a file written in between is never
+ * reported (paulmillr/chokidar#1471; `mkdir -p x && cp a.sql x/` under load hits it, and so did CI). What the
+ * second listing finds that chokidar did not report, and that has not changed for `settleMs`, is reported then;
+ * a file still being written is left to chokidar, which sees its next write once the watch is there.
  */
-import {realpathSync, statSync} from 'node:fs'
-import {extname, relative, sep} from 'node:path'
+import {readdirSync, realpathSync, statSync} from 'node:fs'
+import {dirname, extname, join, relative, sep} from 'node:path'
 
 import type {FSWatcher} from 'chokidar'
 
@@ -59,6 +65,34 @@ function watchLimitError(error: NodeJS.ErrnoException): LineageError {
   )
 }
 
+/** When a new folder is listed again, after it appeared (ms). */
+export const NEW_FOLDER_RESCANS_MS: readonly number[] = [500, 3000]
+
+/**
+ * The files directly in `dir` not in `reported` and unchanged since `settledBefore` (an mtime in ms): those a
+ * new folder's watch may have missed. Folders are left out (each has its own `addDir`); a folder gone is empty.
+ */
+export function filesMissedIn(dir: string, reported: ReadonlySet<string>, settledBefore: number): string[] {
+  let names: string[]
+  try {
+    names = readdirSync(dir)
+  } catch {
+    return []
+  }
+  const missed: string[] = []
+  for (const name of names) {
+    const abs = join(dir, name)
+    if (reported.has(abs)) continue
+    try {
+      const st = statSync(abs)
+      if (!st.isDirectory() && st.mtimeMs <= settledBefore) missed.push(abs)
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return missed.sort()
+}
+
 /** Start watching; resolves once chokidar has finished its initial walk of the folder. */
 export async function startWatcher(options: WatchOptions): Promise<{close: () => Promise<void>}> {
   const {watch} = await import('chokidar')
@@ -89,8 +123,29 @@ export async function startWatcher(options: WatchOptions): Promise<{close: () =>
       options.logger.warn(`ignoring ${rel}: not a regular file`)
       return
     }
+    fresh.get(dirname(abs))?.add(abs)
     options.onEvent(op, rel)
   }
+  // New folders, until listed again for the last time: the files chokidar reported in each meanwhile.
+  const fresh = new Map<string, Set<string>>()
+  const timers = new Set<NodeJS.Timeout>()
+  watcher.on('addDir', (dir: string) => {
+    if (fresh.has(dir)) return
+    fresh.set(dir, new Set())
+    NEW_FOLDER_RESCANS_MS.forEach((ms, i) => {
+      const timer = setTimeout(() => {
+        timers.delete(timer)
+        const reported = fresh.get(dir) ?? new Set<string>()
+        for (const abs of filesMissedIn(dir, reported, Date.now() - options.settleMs)) {
+          options.logger.debug(`found ${relative(options.rawDir, abs)} in a new folder that the watcher missed`)
+          report('upsert')(abs)
+        }
+        if (i === NEW_FOLDER_RESCANS_MS.length - 1) fresh.delete(dir)
+      }, ms)
+      timer.unref()
+      timers.add(timer)
+    })
+  })
   watcher.on('add', report('upsert'))
   watcher.on('change', report('upsert'))
   watcher.on('unlink', report('remove'))
@@ -100,5 +155,10 @@ export async function startWatcher(options: WatchOptions): Promise<{close: () =>
     else options.logger.warn(`file watcher: ${errorMessage(err)}`)
   })
   await new Promise<void>((resolve) => watcher.once('ready', resolve))
-  return {close: () => watcher.close()}
+  return {
+    close: () => {
+      for (const timer of timers) clearTimeout(timer)
+      return watcher.close()
+    },
+  }
 }
