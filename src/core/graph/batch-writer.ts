@@ -167,7 +167,7 @@ async function writeGroup(group: PreparedOp[], ctx: BatchContext, useKnown = tru
  * The statements of `paths` (whose last write completed) the graph already holds exactly as `rows` would write
  * them: same id, same fingerprint (graph/rows withFingerprints). A file written again unchanged (a
  * `--reingest`, a new release whose lineage is the same) then costs its SqlFile and nothing else; an edit costs
- * the statements it changed.
+ * the statements it changed or moved (line and index are part of the fingerprint).
  */
 async function keptStatements(
   txs: Transactions,
