@@ -12,7 +12,8 @@ import {expect} from 'chai'
 import {silentLogger} from '../../../src/core/index.js'
 import {outputFileFor} from '../../../src/core/ingest/file-task.js'
 import {Ledger, type LedgerRow} from '../../../src/core/ingest/ledger.js'
-import {byCodePoint, reconcile, type ReconcileInput} from '../../../src/core/ingest/reconciler.js'
+import {byCodePoint, type ReconcileInput} from '../../../src/core/ingest/reconciler.js'
+import {runReconcile} from '../../helpers/reconcile.js'
 import {useTmpDir} from '../../helpers/tmp.js'
 
 describe('reconcile over the SQLite ledger, streamed', () => {
@@ -48,23 +49,7 @@ describe('reconcile over the SQLite ledger, streamed', () => {
     output(rel)
     ledger!.apply([row(rel)])
   }
-  const run = (extra: Partial<ReconcileInput> = {}) => {
-    const queued: string[] = []
-    const held: string[] = []
-    const input: ReconcileInput = {
-      rawDir,
-      outDir,
-      extensions: ['.sql'],
-      neo4j: {},
-      reingest: false,
-      ledger: ledger!,
-      logger: silentLogger,
-      onHeld: (reason) => held.push(reason),
-      ...extra,
-    }
-    const count = reconcile(input, (op, rel) => queued.push(`${op} ${rel}`))
-    return {queued, held, count}
-  }
+  const run = (extra: Partial<ReconcileInput> = {}) => runReconcile({rawDir, outDir, ledger: ledger!, ...extra})
 
   it('finds what changed, appeared or vanished, and what lost its output; upserts first', () => {
     ingested('fresh.sql')

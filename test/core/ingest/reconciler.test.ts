@@ -3,10 +3,10 @@ import {join} from 'node:path'
 
 import {expect} from 'chai'
 
-import {silentLogger} from '../../../src/core/index.js'
 import {outputFileFor} from '../../../src/core/ingest/file-task.js'
 import type {GraphStatus, LedgerRow} from '../../../src/core/ingest/ledger.js'
-import {reconcile, type ReconcileInput} from '../../../src/core/ingest/reconciler.js'
+import type {ReconcileInput} from '../../../src/core/ingest/reconciler.js'
+import {runReconcile} from '../../helpers/reconcile.js'
 import {useTmpDir} from '../../helpers/tmp.js'
 
 describe('reconcile: failed graph writes and mass retractions', () => {
@@ -32,20 +32,7 @@ describe('reconcile: failed graph writes and mass retractions', () => {
     {path: rel, size: 1, mtimeMs: 1, contentHash: 'h', graph: 'written', updatedAt: ''},
   ]
   const run = (ledger: [string, LedgerRow][], extra: Partial<ReconcileInput> = {}) => {
-    const queued: string[] = []
-    const held: string[] = []
-    const input: ReconcileInput = {
-      rawDir,
-      outDir,
-      extensions: ['.sql'],
-      neo4j: {},
-      reingest: false,
-      ledger: new Map(ledger),
-      logger: silentLogger,
-      onHeld: (reason) => held.push(reason),
-      ...extra,
-    }
-    reconcile(input, (op, rel) => queued.push(`${op} ${rel}`))
+    const {queued, held} = runReconcile({rawDir, outDir, ledger: new Map(ledger), ...extra})
     return {queued: queued.sort(), held}
   }
 
